@@ -16,7 +16,7 @@ def main(argv=None):
     p.add_argument('--json', help='also write all results to this JSON file')
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    pd.set_option('display.width', 160)
+    pd.set_option('display.width', 200); pd.set_option('display.max_columns', None)
     info = machine_info()
     print('machine:', ', '.join(f'{k}={v}' for k, v in info.items()), flush=True)
 
