@@ -6,6 +6,7 @@ against fastai's Learner (both timed in this run, reported as a ratio), and time
 import argparse, json, sys
 import pandas as pd
 import torch
+from collab_lessons.weight_decay import WD_RECIPE
 from collab_lessons.benchmarks import (machine_info, fold_benchmark, fold_table, DEFAULT_MODELS, DEFAULT_BLENDS, speed_benchmark,
                                        scaling_benchmark)
 
@@ -24,7 +25,7 @@ def main(argv=None):
     table = fold_table(folds)
     print('\nTest RMSE on the canonical folds (Surprise: SVD 0.934, SVD++ 0.919)\n', table.round(4), flush=True)
 
-    recipes = {'fastai, lessons recipe (bs=512)': dict(bs=512, epochs=5, lr=5e-3, wd=0.2)}
+    recipes = {'fastai, weight-decay lesson recipe': WD_RECIPE}
     if not a.quick: recipes = {'fastai, fastbook recipe (bs=64)': dict(bs=64, epochs=5, lr=5e-3, wd=0.1), **recipes}
     speed = speed_benchmark(recipes)
     print('\nSpeed, DotProductBias on the seeded 80/20 split (same run)\n', speed.round(3), flush=True)
