@@ -8,23 +8,26 @@ import copy
 import numpy as np
 import pandas as pd
 import torch
-from .data import check_ratings
+from .data import check_ratings, check_int, check_float
 from .models import sigmoid_range
+from .evaluation import rmse
 
 # %% auto #0
-__all__ = ['KS', 'AGE_BINS', 'hold_out_users', 'item_indices', 'user_vectors', 'predict_new_user', 'reveal_first',
-           'user_features', 'ridge_fit', 'metadata_embedding_model', 'fold_in', 'coldstart_rmse_table',
+__all__ = ['KS', 'AGE_BINS', 'hold_out_users', 'item_indices', 'user_vectors', 'predict_with_users', 'predict_new_user',
+           'reveal_first', 'user_features', 'ridge_fit', 'metadata_embedding_model', 'fold_in', 'coldstart_rmse_table',
            'dense_predictions', 'dense_loss', 'fit_dense', 'top_n', 'feedback_loop']
 
 # %% ../nbs/11_cold_start.ipynb #38dea575
 KS = (0, 1, 3, 5, 10, 20)          # numbers of revealed ratings compared in this lesson
 
+# %% ../nbs/11_cold_start.ipynb #b2e5ac13
 def hold_out_users(ratings, n_users=100, min_ratings=21, seed=42) -> tuple:
     "Split `ratings` by user into `(known, held)`: `held` has every rating of `n_users` users drawn (seeded) among those with at least `min_ratings` ratings."
     check_ratings(ratings, 'user', 'movie', 'rating')
+    n_users, min_ratings, seed = check_int(n_users, 'n_users'), check_int(min_ratings, 'min_ratings'), check_int(seed, 'seed', lo=0)
     counts = ratings['user'].value_counts()
     eligible = np.sort(counts.index[counts >= min_ratings].to_numpy())
-    if not 0 < n_users <= len(eligible):
+    if n_users > len(eligible):
         raise ValueError(f'n_users must be between 1 and {len(eligible)} (the users with at least {min_ratings} ratings), '
                          f'got {n_users}. Lower n_users or min_ratings.')
     chosen = np.random.default_rng(seed).choice(eligible, n_users, replace=False)
@@ -47,39 +50,51 @@ def user_vectors(model) -> torch.Tensor:
     "Every user row of `model` as `n_factors + 1` numbers: the embedding, then the bias (detached)."
     return torch.cat([model.user_factors.weight, model.user_bias.weight], dim=1).detach()
 
+# %% ../nbs/11_cold_start.ipynb #7b38fb43
 def _tensor(x, dtype) -> torch.Tensor:
     "`x` (tensor, array, list or pandas Series) as a new tensor of `dtype` (pandas 3 hands out read-only arrays: copy them)."
     return x.to(dtype) if isinstance(x, torch.Tensor) else torch.tensor(np.array(x), dtype=dtype)
 
+# %% ../nbs/11_cold_start.ipynb #0552b07a
 def _check_index(idx, n, name, fix):
+    "Raise a `ValueError` naming `name` if an entry of `idx` is outside `0..n-1`."
     if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= n):
         bad = idx[(idx < 0) | (idx >= n)][0].item()
         raise ValueError(f'{name} has {bad}, outside 0..{n - 1}. {fix}')
 
-def _movie_parts(model, movie_idx):
-    "Frozen movie factors and biases for `movie_idx` (no gradient flows into the model)."
-    movie_idx = _tensor(movie_idx, torch.long)
-    _check_index(movie_idx, model.movie_factors.weight.shape[0], 'movie_idx', 'Map movie ids to rows with item_indices.')
-    with torch.no_grad(): return model.movie_factors(movie_idx), model.movie_bias(movie_idx)[:, 0]
+# %% ../nbs/11_cold_start.ipynb #ec2406eb
+def predict_with_users(model, x, vecs) -> torch.Tensor:
+    "`model(x)` with `model`'s user rows replaced by `vecs` (`[factors..., bias]` per row, indexed by `x[:, 0]`) and its other weights frozen: the model's own `forward`, called with `torch.func.functional_call`."
+    vecs, x = _tensor(vecs, torch.float), _tensor(x, torch.long)
+    n_numbers = model.user_factors.weight.shape[1] + 1
+    if vecs.ndim != 2 or vecs.shape[1] != n_numbers:
+        raise ValueError(f'vecs must have shape (n_users, {n_numbers}): {n_numbers - 1} factors then the bias per user, got {tuple(vecs.shape)}')
+    if x.ndim != 2 or x.shape[1] != 2: raise ValueError(f'x must have shape (n, 2): user row, movie row; got {tuple(x.shape)}')
+    _check_index(x[:, 0], len(vecs), 'x[:, 0] (user rows)', f'User rows index vecs, which has {len(vecs)} rows.')
+    _check_index(x[:, 1], model.movie_factors.weight.shape[0], 'movie_idx', 'Map movie ids to rows with item_indices.')
+    params = {name: p.detach() for name, p in model.named_parameters()}
+    params.update({'user_factors.weight': vecs[:, :-1], 'user_bias.weight': vecs[:, -1:]})
+    return torch.func.functional_call(model, params, (x,))
 
-def _predict(movie_factors, movie_bias, vecs, y_range):
-    res = (movie_factors * vecs[..., :-1]).sum(-1) + vecs[..., -1] + movie_bias
-    return res if y_range is None else sigmoid_range(res, *y_range)
-
+# %% ../nbs/11_cold_start.ipynb #69019aa2
 def predict_new_user(model, movie_idx, user_vec) -> torch.Tensor:
     "`model`'s predictions for movie rows `movie_idx` by a user given as `[factors..., bias]` (one vector, or one per movie)."
-    user_vec = _tensor(user_vec, torch.float)
-    n_factors = model.movie_factors.weight.shape[1]
-    if user_vec.shape[-1] != n_factors + 1:
-        raise ValueError(f'user_vec must end in {n_factors + 1} numbers ({n_factors} factors then the bias), got shape {tuple(user_vec.shape)}')
-    return _predict(*_movie_parts(model, movie_idx), user_vec, model.y_range)
+    user_vec, movie_idx = _tensor(user_vec, torch.float), _tensor(movie_idx, torch.long)
+    n_numbers = model.movie_factors.weight.shape[1] + 1
+    if user_vec.shape[-1] != n_numbers:
+        raise ValueError(f'user_vec must end in {n_numbers} numbers ({n_numbers - 1} factors then the bias), got shape {tuple(user_vec.shape)}')
+    if user_vec.ndim == 1: vecs, rows = user_vec[None], torch.zeros_like(movie_idx)
+    elif user_vec.shape == (len(movie_idx), n_numbers): vecs, rows = user_vec, torch.arange(len(movie_idx))
+    else: raise ValueError(f'user_vec must be one vector ({n_numbers},) or one per movie ({len(movie_idx)}, {n_numbers}), got {tuple(user_vec.shape)}')
+    with torch.no_grad(): return predict_with_users(model, torch.stack([rows, movie_idx], 1), vecs)
 
 # %% ../nbs/11_cold_start.ipynb #ebfdd270
-def reveal_first(held, k, eval_after=20, user='user', time='timestamp') -> tuple:
+def reveal_first(held, k, eval_after=20, user='user', time='timestamp', item='movie', rating='rating') -> tuple:
     "Per user in time order: `(revealed, evaluation)`, the first `k` ratings and every rating after the first `eval_after`."
-    missing = [c for c in (user, time) if c not in held.columns]
-    if missing: raise KeyError(f'held has no column {missing}; its columns are {list(held.columns)}')
-    if not 0 <= k <= eval_after:
+    check_ratings(held, user, item, rating)
+    if time not in held.columns: raise KeyError(f'held has no column {time!r} to order the ratings by; its columns are {list(held.columns)}')
+    k, eval_after = check_int(k, 'k', lo=0), check_int(eval_after, 'eval_after', lo=0)
+    if k > eval_after:
         raise ValueError(f'k={k} must be between 0 and eval_after={eval_after}: revealed ratings must not overlap the evaluated ones')
     counts = held[user].value_counts()
     short = counts[counts <= eval_after]
@@ -92,6 +107,7 @@ def reveal_first(held, k, eval_after=20, user='user', time='timestamp') -> tuple
 # %% ../nbs/11_cold_start.ipynb #2350d7ec
 AGE_BINS = (0, 18, 25, 35, 45, 50, 56, 200)      # MovieLens-1M's age groups: under 18, 18-24, ..., 56+
 
+# %% ../nbs/11_cold_start.ipynb #e16b0a5a
 def user_features(users, occupations, age_bins=AGE_BINS) -> torch.Tensor:
     "One-hot features per row of `users`: age group, gender is F, and occupation (one of the list `occupations`)."
     missing = [c for c in ('age', 'gender', 'occupation') if c not in users.columns]
@@ -105,14 +121,16 @@ def user_features(users, occupations, age_bins=AGE_BINS) -> torch.Tensor:
     X = np.concatenate([eye_age[age_group.astype(int)], (users['gender'].to_numpy() == 'F')[:, None], eye_occ[occ]], axis=1)
     return torch.tensor(X, dtype=torch.float)
 
+# %% ../nbs/11_cold_start.ipynb #35aeb8d2
 def ridge_fit(X, Y, alpha=1.0) -> tuple:
     "Ridge regression with an unpenalised intercept: `(W, b)` minimising `|XW + b - Y|² + alpha·|W|²`."
-    if alpha < 0: raise ValueError(f'alpha must be >= 0, got {alpha}')
+    alpha = check_float(alpha, 'alpha', lo=0)
     x_mean, y_mean = X.mean(0), Y.mean(0)
     Xc, Yc = X - x_mean, Y - y_mean
-    W = torch.linalg.solve(Xc.T @ Xc + alpha * torch.eye(X.shape[1]), Xc.T @ Yc)
+    W = torch.linalg.solve(Xc.T @ Xc + alpha * torch.eye(X.shape[1], dtype=X.dtype), Xc.T @ Yc)
     return W, y_mean - x_mean @ W
 
+# %% ../nbs/11_cold_start.ipynb #5356d396
 def metadata_embedding_model(users, vectors, alpha=10.0):
     "Fit a ridge regression from `users`' age group, gender and occupation to their `vectors`; returns `predict(new_users) -> vectors`."
     if len(users) != len(vectors): raise ValueError(f'users has {len(users)} rows but vectors has {len(vectors)}: one vector per user')
@@ -124,31 +142,35 @@ def metadata_embedding_model(users, vectors, alpha=10.0):
 # %% ../nbs/11_cold_start.ipynb #b5ca12ff
 def fold_in(model, movie_idx, ratings, prior=None, wd=1.0, users=None, n_users=None, steps=100, lr=0.05) -> torch.Tensor:
     """Fit new users' `[factors..., bias]` to their `ratings` of movie rows `movie_idx`, with `model` frozen.
-    Minimises `sum((pred - rating)²) + sum(wd * (vector - prior)²)` with Adam, starting from `prior` (default: `model`'s mean user).
+    Minimises `sum((pred - rating)²) + sum(wd * (vector - prior)²)` with Adam, starting from `prior` (default: `model`'s mean user);
+    `pred` is `model`'s own forward (`predict_with_users`).
     Without `users`: one user, returns a vector. With `users` (0..n_users-1, one per rating): returns `(n_users, n_factors + 1)`."""
     movie_idx = _tensor(movie_idx, torch.long)
     ratings = _tensor(ratings, torch.float)
     if movie_idx.ndim != 1 or movie_idx.shape != ratings.shape:
         raise ValueError(f'movie_idx and ratings must be 1-d and the same length, got shapes {tuple(movie_idx.shape)} and {tuple(ratings.shape)}')
-    mf, mb = _movie_parts(model, movie_idx)
+    if not torch.isfinite(ratings).all(): raise ValueError('ratings has NaN or infinite values; drop those rows')
+    steps, lr = check_int(steps, 'steps', lo=0), check_float(lr, 'lr', lo=0, lo_open=True)
+    _check_index(movie_idx, model.movie_factors.weight.shape[0], 'movie_idx', 'Map movie ids to rows with item_indices.')
     single = users is None
     if single: users, n_users = torch.zeros_like(movie_idx), 1
     else:
         users = _tensor(users, torch.long)
         if users.shape != movie_idx.shape: raise ValueError(f'users must give one user per rating: shape {tuple(users.shape)} vs {tuple(movie_idx.shape)}')
-        n_users = int(users.max()) + 1 if n_users is None else n_users
+        n_users = int(users.max()) + 1 if n_users is None else check_int(n_users, 'n_users')
         _check_index(users, n_users, 'users', f'Number the new users 0..n_users-1 (n_users={n_users}).')
-    n_numbers = mf.shape[1] + 1
+    n_numbers = model.movie_factors.weight.shape[1] + 1
     prior = user_vectors(model).mean(0) if prior is None else _tensor(prior, torch.float)
     if prior.shape not in ((n_numbers,), (n_users, n_numbers)):
         raise ValueError(f'prior must have shape ({n_numbers},) or ({n_users}, {n_numbers}), got {tuple(prior.shape)}')
     wd = torch.as_tensor(wd, dtype=torch.float)
-    if (wd < 0).any(): raise ValueError('wd must be >= 0')
+    if not torch.isfinite(wd).all() or (wd < 0).any(): raise ValueError(f'wd must be finite and >= 0, got {wd}')
+    x = torch.stack([users, movie_idx], 1)
     vecs = prior.expand(n_users, n_numbers).clone().requires_grad_(True)
     opt = torch.optim.Adam([vecs], lr=lr)
     for _ in range(steps if len(ratings) else 0):
         opt.zero_grad()
-        loss = ((_predict(mf, mb, vecs[users], model.y_range) - ratings) ** 2).sum() + (wd * (vecs - prior) ** 2).sum()
+        loss = ((predict_with_users(model, x, vecs) - ratings) ** 2).sum() + (wd * (vecs - prior) ** 2).sum()
         loss.backward()
         opt.step()
     vecs = vecs.detach()
@@ -161,30 +183,35 @@ def coldstart_rmse_table(strategies, held, ks=KS, eval_after=20, per_user=False)
     table = {}
     for k in ks:
         revealed, evaluation = reveal_first(held, k, eval_after)
-        target = torch.tensor(evaluation['rating'].to_numpy(), dtype=torch.float)
+        target = evaluation['rating'].to_numpy(dtype=float)
         for name, strategy in strategies.items():
-            preds = torch.as_tensor(strategy(revealed, evaluation), dtype=torch.float)
+            preds = torch.as_tensor(strategy(revealed, evaluation), dtype=torch.float).numpy()
             if preds.shape != target.shape:
                 raise ValueError(f'strategy {name!r} returned shape {tuple(preds.shape)}: it must return one prediction per evaluation row ({len(target)})')
-            sq_err = (preds - target) ** 2
-            if per_user: err = pd.Series(sq_err.numpy()).groupby(evaluation['user'].to_numpy()).mean().pow(0.5).mean()
-            else: err = sq_err.mean().sqrt().item()
+            if per_user: err = np.mean([rmse(preds[rows], target[rows]) for rows in evaluation.groupby('user').indices.values()])
+            else: err = rmse(preds, target)
             table.setdefault(name, {})[k] = float(err)
     return pd.DataFrame(table).T.rename_axis(index='strategy', columns='k')
 
 # %% ../nbs/11_cold_start.ipynb #054e9501
 def dense_predictions(model) -> torch.Tensor:
-    "A `DotProductBias`'s prediction for every (user, movie) pair: an `(n_users, n_movies)` matrix."
+    "A `DotProductBias`'s prediction for every (user, movie) pair: an `(n_users, n_movies)` matrix (one matrix product; proven equal to `model(x)` below)."
     res = model.user_factors.weight @ model.movie_factors.weight.T + model.user_bias.weight + model.movie_bias.weight.T
     return res if model.y_range is None else sigmoid_range(res, *model.y_range)
 
+# %% ../nbs/11_cold_start.ipynb #e4570545
 def dense_loss(model, R, W, wd=3e-4) -> torch.Tensor:
     "Mean squared error over the observed entries (`W == 1`) of the rating matrix `R`, plus `wd` × the sum of squared parameters."
+    wd = check_float(wd, 'wd', lo=0)
+    if R.shape != W.shape: raise ValueError(f'R {tuple(R.shape)} and W {tuple(W.shape)} must have the same shape')
+    if not W.any(): raise ValueError('W has no observed entry (no 1): there is nothing to fit')
     err = ((dense_predictions(model) - R) ** 2 * W).sum() / W.sum()
     return err + wd * sum((p ** 2).sum() for p in model.parameters())
 
+# %% ../nbs/11_cold_start.ipynb #ecf5c6a0
 def fit_dense(model, R, W, steps=60, opt=None, lr=0.1, wd=3e-4):
     "Full-batch training of `model` on rating matrix `R` observed where `W == 1`; returns the optimiser (pass it back to continue)."
+    steps, lr = check_int(steps, 'steps', lo=0), check_float(lr, 'lr', lo=0, lo_open=True)
     opt = opt or torch.optim.Adam(model.parameters(), lr=lr)
     for _ in range(steps):
         opt.zero_grad()
@@ -192,8 +219,10 @@ def fit_dense(model, R, W, steps=60, opt=None, lr=0.1, wd=3e-4):
         opt.step()
     return opt
 
+# %% ../nbs/11_cold_start.ipynb #17eaa586
 def top_n(model, exclude, n=10) -> torch.Tensor:
     "Per user, the movie columns of the `n` highest predictions among movies where `exclude` is False."
+    n = check_int(n, 'n', lo=0, hi=exclude.shape[1])
     with torch.no_grad(): scores = dense_predictions(model).masked_fill(exclude.bool(), -float('inf'))
     return scores.topk(n, dim=1).indices
 
@@ -205,9 +234,13 @@ def feedback_loop(base, R, W, niche, n_fans, rounds=4, n_watch=3, n_top=10, recr
     their top `n_watch` unseen movies and rate them with their true taste: `base`'s prediction + noise, rounded to 1..5.
     With `recruit`, an ordinary user who gives a niche movie 4 or 5 becomes a fan."""
     n_rows, n_cols = R.shape
+    rounds, n_watch, n_top = check_int(rounds, 'rounds'), check_int(n_watch, 'n_watch', lo=0), check_int(n_top, 'n_top', hi=n_cols)
+    noise, seed = check_float(noise, 'noise', lo=0), check_int(seed, 'seed', lo=0)
+    if not (isinstance(steps, (tuple, list)) and len(steps) == 2): raise TypeError(f'steps must be a pair (first round, later rounds), got {steps!r}')
+    steps = (check_int(steps[0], 'steps[0]', lo=0), check_int(steps[1], 'steps[1]', lo=0))
     niche = _tensor(niche, torch.long)
     _check_index(niche, n_cols, 'niche', 'Give niche movies as columns of R.')
-    if not 0 <= n_fans < n_rows: raise ValueError(f'n_fans must be between 0 and {n_rows - 1}, got {n_fans}')
+    n_fans = check_int(n_fans, 'n_fans', lo=0, hi=n_rows - 1)
     fans_rows = torch.arange(n_rows - n_fans, n_rows)
     if W[fans_rows].any(): raise ValueError(f'the last {n_fans} rows of W must be empty: they are the fans, who join in round 1')
     n_ordinary = n_rows - n_fans

@@ -5,16 +5,19 @@
 # %% ../nbs/08_cross_entropy.ipynb #456656fe
 from __future__ import annotations
 import torch
+from .data import check_int
 
 # %% auto #0
-__all__ = ['softmax', 'logsumexp', 'log_softmax', 'nll_loss', 'cross_entropy', 'binary_cross_entropy',
+__all__ = ['CE_RECIPE', 'softmax', 'logsumexp', 'log_softmax', 'nll_loss', 'cross_entropy', 'binary_cross_entropy',
            'binary_cross_entropy_with_logits', 'expected_rating']
 
 # %% ../nbs/08_cross_entropy.ipynb #76825c95
 def _check_float(x, name='x'):
+    "Raise a clear error unless `x` is a floating-point torch tensor (every function of this lesson takes raw float outputs)."
     if not torch.is_tensor(x): raise TypeError(f'{name} must be a torch tensor, got {type(x).__name__}')
     if not x.is_floating_point(): raise ValueError(f'{name} must be a float tensor of raw outputs, got dtype {x.dtype}; use {name}.float()')
 
+# %% ../nbs/08_cross_entropy.ipynb #8e437709
 def softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     "`exp(x) / sum(exp(x))` along `dim`, computed stably: the maximum is subtracted before `exp`."
     _check_float(x)
@@ -29,6 +32,7 @@ def logsumexp(x: torch.Tensor, dim: int = -1, keepdim: bool = False) -> torch.Te
     res = m + (x - m).exp().sum(dim, keepdim=True).log()
     return res if keepdim else res.squeeze(dim)
 
+# %% ../nbs/08_cross_entropy.ipynb #9b30a322
 def log_softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     "`log(softmax(x))` along `dim`, computed stably as `x - logsumexp(x)` (with the maximum subtracted first)."
     _check_float(x)
@@ -36,12 +40,15 @@ def log_softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     return shifted - shifted.exp().sum(dim, keepdim=True).log()
 
 # %% ../nbs/08_cross_entropy.ipynb #680bd8e7
-_REDUCTIONS = ('mean', 'sum', 'none')
+_REDUCTIONS = ('mean', 'sum', 'none')      # the reductions PyTorch's losses accept
 
+# %% ../nbs/08_cross_entropy.ipynb #4c2c0a46
 def _reduce(loss, reduction):
+    "Per-row `loss` averaged, summed or returned as is, checking `reduction` against `_REDUCTIONS`."
     if reduction not in _REDUCTIONS: raise ValueError(f'reduction must be one of {_REDUCTIONS}, got {reduction!r}')
     return loss.mean() if reduction == 'mean' else loss.sum() if reduction == 'sum' else loss
 
+# %% ../nbs/08_cross_entropy.ipynb #7889aa69
 def nll_loss(log_probs: torch.Tensor, target: torch.Tensor, reduction: str = 'mean') -> torch.Tensor:
     "Minus `log_probs[i, target[i]]` for each row `i` (log-probabilities of the true classes), reduced by `reduction`."
     _check_float(log_probs, 'log_probs')
@@ -56,6 +63,7 @@ def nll_loss(log_probs: torch.Tensor, target: torch.Tensor, reduction: str = 'me
                                    'for 1..5 star ratings use rating - 1.')
     return _reduce(-log_probs[torch.arange(n), target.long()], reduction)
 
+# %% ../nbs/08_cross_entropy.ipynb #8a4aec04
 def cross_entropy(logits: torch.Tensor, target: torch.Tensor, reduction: str = 'mean') -> torch.Tensor:
     "Cross-entropy of raw outputs `logits` (n_rows, n_classes) against class indices `target`: `nll_loss(log_softmax(logits))`."
     _check_float(logits, 'logits')
@@ -82,9 +90,13 @@ def binary_cross_entropy_with_logits(logits: torch.Tensor, target: torch.Tensor,
     t = target.to(logits.dtype)
     return _reduce(logits.clamp_min(0) - logits * t + torch.log1p((-logits.abs()).exp()), reduction)
 
+# %% ../nbs/08_cross_entropy.ipynb #9f31e3aa
+CE_RECIPE = dict(bs=1024, epochs=5, lr=1e-2, wd=0.1)   # CollabNN as a classifier (this lesson and the next): batch size and train_collab settings
+
 # %% ../nbs/08_cross_entropy.ipynb #52311eed
 def expected_rating(probs: torch.Tensor, first: int = 1) -> torch.Tensor:
     "Expected rating `sum_k p_k * k` of class probabilities `probs` (n_rows, n_classes), class 0 being `first` stars."
     _check_float(probs, 'probs')
+    first = check_int(first, 'first', lo=None)
     if probs.ndim != 2: raise ValueError(f'probs must have shape (n_rows, n_classes), got {tuple(probs.shape)}')
     return probs @ torch.arange(first, first + probs.shape[1], dtype=probs.dtype)

@@ -4,8 +4,8 @@
 
 # %% ../nbs/10_grad_accum.ipynb #7e3630ee
 from __future__ import annotations
-import numbers
 import torch
+from .data import check_int
 
 # %% auto #0
 __all__ = ['micro_batches', 'accumulate_grads', 'train_step', 'saved_activation_bytes']
@@ -13,12 +13,11 @@ __all__ = ['micro_batches', 'accumulate_grads', 'train_step', 'saved_activation_
 # %% ../nbs/10_grad_accum.ipynb #17a574d4
 def micro_batches(n:int, micro_bs:int) -> list:
     "Slices cutting `n` rows into consecutive micro-batches of `micro_bs` rows; the last one is smaller if `micro_bs` does not divide `n`."
-    if n < 1: raise ValueError(f'cannot split an empty batch (n={n}); pass at least one row')
-    if isinstance(micro_bs, bool) or not isinstance(micro_bs, numbers.Integral) or micro_bs < 1:
-        raise ValueError(f'micro_bs must be a positive int number of rows, got {micro_bs!r}')
-    micro_bs = int(micro_bs)
+    n, micro_bs = check_int(n, 'n', lo=0), check_int(micro_bs, 'micro_bs')
+    if n == 0: raise ValueError('cannot split an empty batch (n=0); pass at least one row')
     return [slice(i, min(i + micro_bs, n)) for i in range(0, n, micro_bs)]
 
+# %% ../nbs/10_grad_accum.ipynb #4c078afb
 def accumulate_grads(model, loss_fn, x, y, micro_bs:int, scale:bool=True) -> float:
     "Backward `loss_fn(model(x), y)` one micro-batch of `micro_bs` rows at a time, adding into `.grad` (zero it first). `loss_fn` must return a mean over rows; each micro-batch loss is scaled by its share of rows unless `scale=False`. Returns the batch's mean loss."
     if len(x) != len(y): raise ValueError(f'x has {len(x)} rows but y has {len(y)}; pass one target per row')
@@ -30,6 +29,7 @@ def accumulate_grads(model, loss_fn, x, y, micro_bs:int, scale:bool=True) -> flo
         total += loss.item() * share
     return total
 
+# %% ../nbs/10_grad_accum.ipynb #96f61095
 def train_step(model, opt, loss_fn, x, y, micro_bs:int|None=None) -> float:
     "One optimizer step on the batch (`x`, `y`): zero the gradients, accumulate them over micro-batches of `micro_bs` rows (None: the whole batch at once), step. Returns the batch's mean loss."
     opt.zero_grad()

@@ -13,7 +13,7 @@ from fastai.metrics import AccumMetric
 from fastai.tabular.core import Categorify
 from fastai.collab import TabularCollab
 from fastai.torch_core import set_seed, range_of
-from .data import GENRES, load_ratings, load_movies, check_ratings
+from .data import GENRES, load_ratings, load_movies, check_ratings, check_int, check_float
 from .models import BS
 from .cross_entropy import cross_entropy, binary_cross_entropy_with_logits, softmax, expected_rating
 
@@ -28,12 +28,13 @@ N_OUT = N_RATING + N_GENRES                                  # 24 outputs: 5 rat
 RATING_COLS, GENRE_COLS = slice(0, N_RATING), slice(N_RATING, N_OUT)
 TARGET_NAMES = ['rating_class'] + GENRES                     # column 0 of the target: rating class, then the genre flags
 
+# %% ../nbs/09_multi_target.ipynb #a7643b34
 def multi_target_frame(ratings=None, movies=None, item_name='title') -> pd.DataFrame:
     "`user`, `item_name`, `rating_class` (rating - 1) and the 19 genre flags of each rating's movie, in the order of `ratings`."
     ratings = load_ratings() if ratings is None else ratings
     movies = load_movies() if movies is None else movies
     check_ratings(ratings, 'user', item_name, 'rating', rating_range=(1, 5))
-    if 'movie' not in ratings.columns: raise KeyError(f"ratings needs a 'movie' id column to look up genres; its columns are {list(ratings.columns)}")
+    if item_name != 'movie': check_ratings(ratings, 'user', 'movie', 'rating')     # the movie id is needed to look up genres
     missing = [c for c in ['movie'] + GENRES if c not in movies.columns]
     if missing: raise KeyError(f'movies has no column {missing}; pass load_movies() (movie id plus one 0/1 column per genre)')
     if (ratings.rating % 1 != 0).any(): raise ValueError('ratings must be whole stars 1..5 to be used as classes; found e.g. '
@@ -45,8 +46,11 @@ def multi_target_frame(ratings=None, movies=None, item_name='title') -> pd.DataF
     df['rating_class'] = (df.rating - 1).astype('int64')
     return df[['user', item_name] + TARGET_NAMES]
 
+# %% ../nbs/09_multi_target.ipynb #99377a6c
 def multi_target_dls(ratings=None, movies=None, bs=BS, valid_pct=0.2, seed=42, item_name='title'):
     "fastai DataLoaders: `x` = (user, item) indices, `y` = (rating class, 19 genre flags); same seeded split as `collab_dls`."
+    bs, seed = check_int(bs, 'bs'), check_int(seed, 'seed', lo=0)
+    valid_pct = check_float(valid_pct, 'valid_pct', lo=0, hi=1, lo_open=True, hi_open=True)
     df = multi_target_frame(ratings, movies, item_name)
     set_seed(seed)
     splits = RandomSplitter(valid_pct=valid_pct, seed=seed)(range_of(df))
@@ -55,26 +59,32 @@ def multi_target_dls(ratings=None, movies=None, bs=BS, valid_pct=0.2, seed=42, i
 
 # %% ../nbs/09_multi_target.ipynb #b1013e5f
 def _cols(pred, cols, n, what):
+    "The `n` columns `pred[:, cols]` holding the `what` outputs, with a clear error if the model has too few outputs."
     if pred.ndim != 2: raise ValueError(f'pred must have shape (n_rows, n_outputs), got {tuple(pred.shape)}')
     out = pred[:, cols]
     if out.shape[1] != n: raise ValueError(f'the {what} outputs pred[:, {cols.start}:{cols.stop}] have {out.shape[1]} columns, expected {n}; '
                                            f'pred has {pred.shape[1]} columns (a multi-target model needs n_out={N_OUT})')
     return out
 
+# %% ../nbs/09_multi_target.ipynb #bc23b386
 def _targ(targ):
+    "The rating class (long) and the 19 genre flags (float) of a multi-target `targ`."
     if targ.ndim != 2 or targ.shape[1] != 1 + N_GENRES:
         raise ValueError(f'targ must have shape (n_rows, {1 + N_GENRES}) = rating class then {N_GENRES} genre flags, got {tuple(targ.shape)}; '
                          'build the data with multi_target_dls')
     return targ[:, 0].long(), targ[:, 1:].float()
 
+# %% ../nbs/09_multi_target.ipynb #d90f93df
 def rating_loss(pred, targ, cols=RATING_COLS):
     "Cross-entropy of the 5 rating outputs `pred[:, cols]` against the rating class `targ[:, 0]`."
     return cross_entropy(_cols(pred, cols, N_RATING, 'rating'), _targ(targ)[0])
 
+# %% ../nbs/09_multi_target.ipynb #77e0cb16
 def genre_loss(pred, targ, cols=GENRE_COLS):
     "Binary cross-entropy with logits of the 19 genre outputs `pred[:, cols]` against the genre flags `targ[:, 1:]`."
     return binary_cross_entropy_with_logits(_cols(pred, cols, N_GENRES, 'genre'), _targ(targ)[1])
 
+# %% ../nbs/09_multi_target.ipynb #acfaea15
 def multi_target_loss(pred, targ, rating_cols=RATING_COLS, genre_cols=GENRE_COLS):
     "Sum of `rating_loss` and `genre_loss`: one model trained on both targets."
     return rating_loss(pred, targ, rating_cols) + genre_loss(pred, targ, genre_cols)
@@ -84,25 +94,31 @@ def rating_accuracy(pred, targ, cols=RATING_COLS):
     "Share of rows whose most probable rating class (argmax of `pred[:, cols]`) is the true one."
     return (_cols(pred, cols, N_RATING, 'rating').argmax(1) == _targ(targ)[0]).float().mean()
 
+# %% ../nbs/09_multi_target.ipynb #9086801b
 def rating_rmse(pred, targ, cols=RATING_COLS):
     "RMSE, in stars, of the expected rating `sum_k softmax(pred[:, cols])_k * k` against the true rating."
     exp = expected_rating(softmax(_cols(pred, cols, N_RATING, 'rating').float()))
     return ((exp - (_targ(targ)[0] + 1)) ** 2).mean().sqrt()
 
+# %% ../nbs/09_multi_target.ipynb #c87f7b37
 def _genre_hits(pred, targ, cols):
-    return _cols(pred, cols, N_GENRES, 'genre') > 0, _targ(targ)[1].bool()    # sigmoid(z) > 0.5  <=>  z > 0
+    "Predicted (output > 0, i.e. probability > 0.5) and true genre flags, as booleans."
+    return _cols(pred, cols, N_GENRES, 'genre') > 0, _targ(targ)[1].bool()
 
+# %% ../nbs/09_multi_target.ipynb #40291881
 def genre_accuracy(pred, targ, cols=GENRE_COLS):
     "Share of the 19 genre flags predicted right, a genre counting as present when its probability is above 0.5."
     yes, truth = _genre_hits(pred, targ, cols)
     return (yes == truth).float().mean()
 
+# %% ../nbs/09_multi_target.ipynb #09bf3a20
 def genre_f1(pred, targ, cols=GENRE_COLS):
     "Micro F1 of the genre predictions (probability > 0.5) over all (row, genre) pairs."
     yes, truth = _genre_hits(pred, targ, cols)
     tp = (yes & truth).sum()
     return (2 * tp / (yes.sum() + truth.sum()).clamp_min(1)).float()
 
+# %% ../nbs/09_multi_target.ipynb #6e9fee7e
 def multi_target_metrics(rating_cols=RATING_COLS, genre_cols=GENRE_COLS, genres=True) -> list:
     "fastai metrics (exact over the validation set) reading the rating from `rating_cols` and, if `genres`, the genres from `genre_cols`."
     fs = [(rating_accuracy, rating_cols), (rating_rmse, rating_cols)] + ([(genre_accuracy, genre_cols), (genre_f1, genre_cols)] if genres else [])
