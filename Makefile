@@ -1,19 +1,22 @@
-# The two commands of the README: `make lab` sets everything up and opens the lessons in JupyterLab;
-# `make test` sets up if needed and runs the tests. Set-up is redone only when pyproject.toml changes.
+# The README's two commands: `make lab` sets everything up and opens the lessons in JupyterLab; `make test` sets up
+# if needed and runs the tests. A step is redone only when pyproject.toml changes (torch is pinned: see README).
 VENV := .venv
-STAMP := $(VENV)/.installed
 
-$(STAMP): pyproject.toml
+$(VENV)/.dev: pyproject.toml
 	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q torch==2.13.0 -e ".[dev]"
+	touch $@
+
+$(VENV)/.student: $(VENV)/.dev
 	$(VENV)/bin/pip install -q torch==2.13.0 -e ".[dev,student]"
 	touch $@
 
-setup: $(STAMP)
+setup: $(VENV)/.dev
 
-lab: $(STAMP)
+lab: $(VENV)/.student
 	$(VENV)/bin/jupyter lab nbs/
 
-test: $(STAMP)
+test: $(VENV)/.dev
 	$(VENV)/bin/python -m pytest tests -n 2 -v
 
 .PHONY: setup lab test

@@ -1,0 +1,54 @@
+"""Experiments behind the defaults of `collab_lessons.bayes.BayesMF` (lesson 14).
+
+Tuning uses only a validation carve of each base file (`--carve`, 10% of u{k}.base's rows, seed 0); `--test` scores the
+canonical test files with the chosen settings (reporting only, never for choosing). Examples:
+
+    .venv/bin/python scripts/bayes_tuning.py --carve --folds 1 --n_factors 10 20 --n_samples 300
+    .venv/bin/python scripts/bayes_tuning.py --test --folds 1 2 3 4 5 --threads 2
+"""
+import argparse, json, time
+import numpy as np
+import torch
+from collab_lessons.bayes import BayesMF
+from collab_lessons.data import fold, random_split
+from collab_lessons.evaluation import BiasBaseline, rmse
+from collab_lessons.trainer import encode, lookup
+
+def score(model, train, df, vocab, dt=torch.float64):
+    "RMSE on all rows of `df`: the model where user and item are known, BiasBaseline (fitted on `train`) elsewhere."
+    pred = BiasBaseline().fit(train).predict(df)
+    iu, ii = lookup(vocab['user'], df.user), lookup(vocab['item'], df.movie)
+    known = (iu >= 0) & (ii >= 0)
+    pred[known] = model.predict(torch.from_numpy(np.stack([iu, ii], 1)[known]).long()).numpy()
+    return rmse(pred, df.rating), known
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = ap.add_mutually_exclusive_group(required=True)
+    mode.add_argument('--carve', action='store_true', help='train on 90%% of u{k}.base, score the other 10%% (tuning)')
+    mode.add_argument('--test', action='store_true', help='train on u{k}.base, score u{k}.test (reporting only)')
+    ap.add_argument('--folds', type=int, nargs='+', default=[1])
+    ap.add_argument('--n_factors', type=int, nargs='+', default=[None])
+    ap.add_argument('--n_samples', type=int, default=None); ap.add_argument('--burn_in', type=int, default=None)
+    ap.add_argument('--no_implicit', action='store_true'); ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--threads', type=int, default=1); ap.add_argument('--log_every', type=int, default=50)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    for k in a.folds:
+        base, test = fold(k)
+        train, valid = random_split(base, 0.1, seed=0) if a.carve else (base, test)
+        x, y, vocab = encode(train)
+        iu, ii = lookup(vocab['user'], valid.user), lookup(vocab['item'], valid.movie)
+        known = (iu >= 0) & (ii >= 0)
+        vx = torch.from_numpy(np.stack([iu, ii], 1)[known]).long(); vy = torch.tensor(valid.rating.to_numpy()[known])
+        for nf in a.n_factors:
+            kw = {k_: v for k_, v in dict(n_factors=nf, n_samples=a.n_samples, burn_in=a.burn_in).items() if v is not None}
+            model = BayesMF(implicit=not a.no_implicit, seed=a.seed, **kw)
+            wall, cpu = time.perf_counter(), time.process_time()
+            model.fit(x, y, len(vocab['user']), len(vocab['item']), valid=(vx, vy) if a.carve else None, log_every=a.log_every)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            r, _ = score(model, train, valid, vocab)
+            print(json.dumps(dict(fold=k, split='carve' if a.carve else 'test', **model.config(), rmse=round(r, 4), wall_s=round(wall, 1),
+                                  cpu_s=round(cpu, 1), threads=a.threads, curve=[(h['samples'], round(h['valid_rmse'], 4)) for h in model.history])), flush=True)
+
+if __name__ == '__main__': main()
