@@ -382,12 +382,12 @@ def slide_notebook(nb):
             if 'text/plain' in data and len(data) == 1: data['text/plain'] = _trim_text(''.join(data['text/plain']))
             if 'text/html' in data: data['text/html'] = _trim_html(''.join(data['text/html']))
         if cell.cell_type == 'markdown':
-            for chunk in _split_markdown(cell.source) or ['']:
-                c = copy.deepcopy(cell); c.source = chunk; c.pop('id', None)
+            for n, chunk in enumerate(_split_markdown(cell.source) or ['']):
+                c = copy.deepcopy(cell); c.source = chunk; c['id'] = f"{cell.get('id', 'md')}-{n}"   # ids stay unique
                 pieces.append(c)
         elif cell.get('outputs') and 'remove_input' not in cell.metadata.get('tags', []) and \
                 _code_px(cell) + sum(_out_px(o) for o in cell.outputs) > SLIDE_PX - 40:
-            outs = copy.deepcopy(cell); outs.pop('id', None)           # a tall cell: its outputs on the next sub-slide
+            outs = copy.deepcopy(cell); outs['id'] = f"{cell.get('id', 'code')}-out"   # a tall cell: its outputs on the next sub-slide
             outs.metadata['tags'] = outs.metadata.get('tags', []) + ['remove_input']
             cell.outputs = []
             pieces += [cell, outs]
