@@ -6,26 +6,33 @@
 from __future__ import annotations
 import numpy as np
 import pandas as pd
-from .data import check_ratings
+from .data import check_ratings, check_int, check_float
 
 # %% auto #0
 __all__ = ['rmse', 'mae', 'GlobalMean', 'BiasBaseline', 'ranking_metrics', 'popularity_scores', 'predicted_scores']
 
 # %% ../nbs/03_evaluation.ipynb #b67767a6
 def _arrays(pred, target):
-    pred, target = np.asarray(pred, dtype=float), np.asarray(target, dtype=float)
+    "`pred`, `target` as float arrays of one shape, with a clear error for anything that cannot be scored."
+    try: pred, target = np.asarray(pred, dtype=float), np.asarray(target, dtype=float)
+    except (TypeError, ValueError) as e: raise TypeError(f'pred and target must be sequences of numbers: {e}') from None
     if pred.shape != target.shape: raise ValueError(f'pred has shape {pred.shape} but target has {target.shape}: one prediction per rating is needed')
-    if pred.size == 0: raise ValueError('no predictions to score')
-    if not np.isfinite(pred).all(): raise ValueError(f'{int((~np.isfinite(pred)).sum())} predictions are NaN or infinite')
+    if pred.size == 0: raise ValueError('no predictions to score: pred and target are empty')
+    for name, a, fix in (('predictions', pred, 'the model diverged or was given bad input'),
+                         ('targets', target, 'drop those rows from the test set before scoring')):
+        bad = ~np.isfinite(a)
+        if bad.any(): raise ValueError(f'{int(bad.sum())} {name} are NaN or infinite (first at position {int(np.flatnonzero(bad.ravel())[0])}): {fix}')
     return pred, target
 
+# %% ../nbs/03_evaluation.ipynb #e3a1c001
 def rmse(pred, target) -> float:
-    "Root mean squared error."
+    "Root mean squared error of `pred` against `target` (both finite, same shape)."
     pred, target = _arrays(pred, target)
     return float(np.sqrt(np.mean((pred - target) ** 2)))
 
+# %% ../nbs/03_evaluation.ipynb #e3a1c003
 def mae(pred, target) -> float:
-    "Mean absolute error."
+    "Mean absolute error of `pred` against `target` (both finite, same shape)."
     pred, target = _arrays(pred, target)
     return float(np.mean(np.abs(pred - target)))
 
@@ -36,13 +43,22 @@ class GlobalMean:
     def fit(self, train):
         check_ratings(train, *self.cols)
         self.mean = float(train[self.cols[2]].mean()); return self
-    def predict(self, df): return np.full(len(df), self.mean)
-    def __repr__(self): return f'GlobalMean({getattr(self, "mean", "unfitted")})'
+    def _check_fitted(self, df):
+        if not hasattr(self, 'mean'): raise ValueError(f'this {type(self).__name__} is not fitted yet: call .fit(train) before .predict')
+        if not isinstance(df, pd.DataFrame): raise TypeError(f'predict needs a DataFrame with columns {list(self.cols[:2])}, got {type(df).__name__}')
+    def predict(self, df) -> np.ndarray:
+        "The training mean, once per row of `df`."
+        self._check_fitted(df)
+        return np.full(len(df), self.mean)
+    def __repr__(self): return f'{type(self).__name__}({getattr(self, "mean", "unfitted")})'
 
+# %% ../nbs/03_evaluation.ipynb #e3a1c008
 class BiasBaseline(GlobalMean):
     "Baseline: mean + user bias + item bias, by regularised alternating least squares; unseen ids get bias 0."
     def __init__(self, reg_user=15., reg_item=10., n_iter=10, **kwargs):
-        super().__init__(**kwargs); self.reg_user, self.reg_item, self.n_iter = reg_user, reg_item, n_iter
+        super().__init__(**kwargs)
+        self.reg_user, self.reg_item = check_float(reg_user, 'reg_user', lo=0), check_float(reg_item, 'reg_item', lo=0)
+        self.n_iter = check_int(n_iter, 'n_iter')
     def fit(self, train):
         super().fit(train)
         u, i, r = self.cols
@@ -55,23 +71,36 @@ class BiasBaseline(GlobalMean):
             bu = np.bincount(ui, resid - bi[ii], len(uc)) / (self.reg_user + np.bincount(ui, minlength=len(uc)))
         self.user_bias, self.item_bias = pd.Series(bu, uc), pd.Series(bi, ic)
         return self
-    def predict(self, df):
+    def predict(self, df) -> np.ndarray:
+        "mean + user bias + item bias for each row of `df` (0 for an id not seen in training)."
+        self._check_fitted(df)
         u, i, _ = self.cols
+        missing = [c for c in (u, i) if c not in df.columns]
+        if missing: raise KeyError(f'predict needs columns {[u, i]}; missing {missing}, the DataFrame has {list(df.columns)}')
         return (self.mean + df[u].map(self.user_bias).fillna(0).to_numpy(float)
                 + df[i].map(self.item_bias).fillna(0).to_numpy(float))
 
 # %% ../nbs/03_evaluation.ipynb #49b4db1e
 def ranking_metrics(score_fn, train, test, items=None, k=10, relevant=4.0, user='user', item='movie', rating='rating',
                     batch=256) -> dict:
-    "Mean precision@k, recall@k and NDCG@k over test users with at least one relevant item; seen training items excluded."
+    """Mean precision@k, recall@k and NDCG@k over test users with at least one relevant item; seen training items excluded.
+    `rating=None` is implicit feedback (frames of user and item only): every test row is relevant."""
+    k, batch = check_int(k, 'k'), check_int(batch, 'batch')
     check_ratings(train, user, item, rating); check_ratings(test, user, item, rating)
-    if k <= 0: raise ValueError(f'k must be positive, got {k}')
-    items = np.asarray(pd.unique(train[item]) if items is None else items)
-    if len(items) < k: raise ValueError(f'only {len(items)} candidate items for a top-{k} list')
+    items = pd.unique(train[item]) if items is None else items
+    items = np.asarray(items, dtype=object if isinstance(items, (list, tuple)) else None)
+    if items.ndim != 1: raise ValueError(f'items must be a 1-d array of item ids, got shape {items.shape}')
+    if pd.Index(items).has_duplicates: raise ValueError(f'items has duplicate ids, e.g. {pd.Index(items)[pd.Index(items).duplicated()][0]!r}: pass each candidate once')
+    if len(items) < k: raise ValueError(f'only {len(items)} candidate items for a top-{k} list: lower k')
     pos = pd.Series(np.arange(len(items)), index=items)
-    rel = test[test[rating] >= relevant]
+    if rating is None: rel = test
+    else: rel = test[test[rating] >= check_float(relevant, 'relevant')]
     rel = rel[rel[item].isin(pos.index)]
     users = np.asarray(pd.unique(rel[user]))
+    if len(users) == 0:
+        what = 'no test row' if rating is None else f'no test rating >= {relevant}'
+        raise ValueError(f'nothing to score: {what} has an item among the {len(items)} candidates, so no user has a relevant item. '
+                         f'Check that test and train share items' + ('' if rating is None else ', or lower relevant='))
     seen = train[train[user].isin(users)]
     discount = 1 / np.log2(np.arange(2, k + 2))
     precision, recall, ndcg = [], [], []
@@ -79,8 +108,9 @@ def ranking_metrics(score_fn, train, test, items=None, k=10, relevant=4.0, user=
         us = users[start:start + batch]
         scores = np.array(score_fn(us), dtype=float, copy=True)
         if scores.shape != (len(us), len(items)): raise ValueError(f'score_fn returned shape {scores.shape}, expected {(len(us), len(items))}')
+        if np.isnan(scores).any(): raise ValueError(f'score_fn returned {int(np.isnan(scores).sum())} NaN scores: every candidate needs a score')
         row = pd.Series(np.arange(len(us)), index=us)
-        s = seen[seen[user].isin(us)]
+        s = seen[seen[user].isin(us) & seen[item].isin(pos.index)]
         scores[row[s[user]].to_numpy(), pos[s[item]].to_numpy()] = -np.inf           # never recommend what was rated
         top = np.argsort(-scores, axis=1, kind='stable')[:, :k]
         r = rel[rel[user].isin(us)]
@@ -98,13 +128,17 @@ def ranking_metrics(score_fn, train, test, items=None, k=10, relevant=4.0, user=
 # %% ../nbs/03_evaluation.ipynb #867505de
 def popularity_scores(train, items=None, item='movie'):
     "A scoring function for `ranking_metrics`: every user gets each item's number of training ratings."
+    if not isinstance(train, pd.DataFrame): raise TypeError(f'train must be a pandas DataFrame, got {type(train).__name__}')
+    if item not in train.columns: raise KeyError(f'train has no column {item!r}; its columns are {list(train.columns)}. Pass item=...')
     counts = train[item].value_counts()
     items = np.asarray(pd.unique(train[item]) if items is None else items)
     row = counts.reindex(items).fillna(0).to_numpy(float)
     return lambda users: np.tile(row, (len(users), 1))
 
+# %% ../nbs/03_evaluation.ipynb #e3a1c014
 def predicted_scores(model, items, user='user', item='movie'):
     "A scoring function for `ranking_metrics` from anything with `.predict(df)`: each user's predicted rating of every item."
+    if not callable(getattr(model, 'predict', None)): raise TypeError(f'model must have a .predict(df) method, got {type(model).__name__}')
     items = np.asarray(items)
     def score(users):
         grid = pd.DataFrame({user: np.repeat(users, len(items)), item: np.tile(items, len(users))})

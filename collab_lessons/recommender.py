@@ -4,91 +4,343 @@
 
 # %% ../nbs/16_recommender.ipynb #fb0edab8
 from __future__ import annotations
-import argparse, json, math, os, shutil, sys, tempfile
+import argparse, contextlib, hashlib, inspect, io, json, math, os, re, sys, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from fastcore.basics import patch
-from .data import check_ratings, load_ratings, random_split
+from .data import check_ratings, check_int, check_float, atomic_dir, recover_dir, load_ratings, random_split
 from .models import DotProductBias
 from .deep import CollabNN
-from .trainer import LEAN_RECIPE, encode, lookup, fit
-from .evaluation import BiasBaseline
+from .trainer import LEAN_RECIPE, make_vocab, lookup, fit as train_fit
+from .evaluation import BiasBaseline, rmse, ranking_metrics
 from .interpretation import cosine_to
+from .rankings import BPR, Ease, Rank
+from .bayes import BayesMF
+from .scale import distributed, fit_distributed, world
 
 # %% auto #0
-__all__ = ['RECIPES', 'NN_LAYERS', 'MIN_STEPS', 'WEIGHTS', 'CONFIG', 'FORMAT', 'rating_y_range', 'Recommender', 'main']
+__all__ = ['RECIPES', 'NN_LAYERS', 'MIN_STEPS', 'SMALL_DATA', 'WEIGHTS', 'CONFIG', 'FORMAT', 'MODELS', 'rating_y_range',
+           'default_factors', 'item_column', 'SmallDataWarning', 'ModelKind', 'RatingNet', 'RankingModel', 'BayesModel',
+           'Recommender', 'main']
 
 # %% ../nbs/16_recommender.ipynb #ed934fc0
 RECIPES = {'dot': LEAN_RECIPE, 'nn': dict(epochs=5, lr=2e-2, wd=1.0, bs=4096)}   # tuned on ML-100K's seeded split
 NN_LAYERS = (100,)
 MIN_STEPS = 16                       # default batches are capped so an epoch has at least this many steps
-WEIGHTS, CONFIG, FORMAT = 'weights.pt', 'recommender.json', 1
+SMALL_DATA = ((5, 5), (15, 10), (30, 20))   # fewer ratings per user or item than this -> default n_factors (else 50)
+WEIGHTS, CONFIG, FORMAT = 'weights.pt', 'recommender.json', 2
 
+
+# %% ../nbs/16_recommender.ipynb #a1b2c301
 def rating_y_range(lo: float, hi: float) -> tuple:
     "`sigmoid_range` limits for ratings in `[lo, hi]`: wider by an eighth of the span on each side (±0.5 if `lo == hi`)."
+    lo, hi = check_float(lo, 'lo'), check_float(hi, 'hi')
+    if hi < lo: raise ValueError(f'need lo <= hi, got lo={lo}, hi={hi}')
     margin = (hi - lo) / 8 if hi > lo else 0.5
     return (lo - margin, hi + margin)
 
-def _make_model(kind, n_users, n_items, n_factors, y_range, layers=NN_LAYERS):
-    if kind == 'dot': return DotProductBias(n_users, n_items, n_factors, y_range=tuple(y_range))
-    return CollabNN((n_users, n_factors), (n_items, n_factors), layers=tuple(layers), y_range=tuple(y_range))
 
+# %% ../nbs/16_recommender.ipynb #a1b2c334
+def default_factors(n_ratings: int, n_users: int, n_items: int) -> int:
+    """The default embedding size: 5, 10, 20 or 50 as the mean number of ratings per user and per item (the smaller of
+    the two) passes 5, 15 and 30 (`SMALL_DATA`, measured on subsamples of MovieLens-100K)."""
+    n_ratings, n_users, n_items = check_int(n_ratings, 'n_ratings'), check_int(n_users, 'n_users'), check_int(n_items, 'n_items')
+    per = n_ratings / max(n_users, n_items)
+    return next((f for limit, f in SMALL_DATA if per < limit), 50)
+
+
+# %% ../nbs/16_recommender.ipynb #a1b2c304
+def item_column(ratings, item=None) -> str:
+    "The item column: `item` if given, else `'item'` if `ratings` has one, else `'movie'` (MovieLens' name)."
+    if item is not None: return item
+    return 'item' if isinstance(ratings, pd.DataFrame) and 'item' in ratings.columns else 'movie'
+
+
+# %% ../nbs/16_recommender.ipynb #a1b2c308
+class SmallDataWarning(UserWarning):
+    "Issued by `Recommender.fit` when a rating model is unlikely to beat the bias baseline on so few ratings."
+
+# %% ../nbs/16_recommender.ipynb #a1b2c308-1
+def _check_column_name(col, what):
+    if not isinstance(col, str): raise TypeError(f'{what} must be a column name (a str), got {col!r}')
+
+# %% ../nbs/16_recommender.ipynb #a1b2c308-2
 def _check_ids(col, name):
     kind = pd.api.types.infer_dtype(col, skipna=True)
     if kind not in ('integer', 'string'):
         raise ValueError(f'column {name!r} must hold integer or string ids, found {kind} values such as {col.iloc[0]!r}. '
                          f'Convert it, e.g. df[{name!r}] = df[{name!r}].astype(str)')
 
-def _check_n(n):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0: raise ValueError(f'n must be a positive integer, got {n!r}')
-    return int(n)
+# %% ../nbs/16_recommender.ipynb #a1b2c308-3
+def _check_id(value, what):
+    "One user or item id (not a list of them)."
+    if isinstance(value, (list, tuple, set, dict, np.ndarray, pd.Series, pd.Index, torch.Tensor)):
+        raise TypeError(f'{what} must be a single id (an int or a str), got a {type(value).__name__}: call once per id, '
+                        f'or use predict(df) to score many (user, item) pairs')
+    return value
+
+# %% ../nbs/16_recommender.ipynb #a1b2c308-4
+def _check_n(n): return check_int(n, 'n')
+
+# %% ../nbs/16_recommender.ipynb #a1b2c309
+class ModelKind:
+    "How `Recommender` trains, scores, saves and loads one family of models. `MODELS` maps each name to one of these."
+    implicit = False                 # True: learns which items a user chose (scores), not how they rated them
+    takes_ratings = True             # False: `fit` gets no rating values
+    unique_pairs = False             # True: `fit` needs one row per (user, item); repeated pairs are averaged
+    data_parallel = False            # True: under torchrun the processes train one model together
+    def __init__(self, name, summary): self.name, self.summary = name, summary
+    def hyper(self, stats, **given) -> dict:
+        "Hyper-parameters for data with `stats` (n_ratings, n_users, n_items, rating_range): defaults for those not `given`, all checked."
+        raise NotImplementedError
+    def fit(self, x, y, n_users, n_items, hyper, seed=0, progress=False, valid=None) -> tuple: raise NotImplementedError
+    def user_scores(self, model, users) -> np.ndarray:
+        "Scores of every item (columns) for the user indices `users` (rows)."
+        raise NotImplementedError
+    def pair_scores(self, model, x) -> np.ndarray:
+        "Scores of the `[user_idx, item_idx]` rows of `x`: by default picked out of `user_scores`, 1,024 users at a time."
+        out = np.empty(len(x))
+        us, inv = np.unique(x[:, 0].numpy(), return_inverse=True)
+        for start in range(0, len(us), 1024):
+            rows = (inv >= start) & (inv < start + 1024)
+            s = self.user_scores(model, torch.from_numpy(us[start:start + 1024]))
+            out[rows] = s[inv[rows] - start, x[rows, 1].numpy()]
+        return out
+    def item_vectors(self, model) -> torch.Tensor:
+        "One row per item: the model's own item representation (cosine of these is `similar`)."
+        return model.item_vectors()
+    def item_biases(self, model):
+        "One bias per item if the model has them, else `None`."
+        return model.item_biases() if callable(getattr(model, 'item_biases', None)) else None
+    def state(self, model) -> dict: return model.state()
+    def from_state(self, state, n_users, n_items): raise NotImplementedError
+    def check_hyper(self, given):
+        "Refuse hyper-parameters this kind does not take, naming the ones it does."
+        params = [p for p in inspect.signature(self.hyper).parameters if p not in ('stats', 'given')]
+        extra = [k for k in given if k not in params]
+        if extra: raise TypeError(f'model={self.name!r} takes no {", ".join(extra)}; its hyper-parameters are {", ".join(params)}')
+    def __repr__(self): return f'{type(self).__name__}({self.name!r})'
+
+
+# %% ../nbs/16_recommender.ipynb #a1b2c312
+class RatingNet(ModelKind):
+    "'dot' (`DotProductBias`) or 'nn' (`CollabNN`): a rating model trained by the lean trainer, data-parallel under torchrun (`scale.fit_distributed`)."
+    data_parallel = True
+    def hyper(self, stats, n_factors=None, epochs=None, lr=None, wd=None, bs=None, layers=None) -> dict:
+        r, n_ratings = RECIPES[self.name], stats['n_ratings']
+        h = dict(n_factors=default_factors(n_ratings, stats['n_users'], stats['n_items']) if n_factors is None else check_int(n_factors, 'n_factors'),
+                 epochs=check_int(r['epochs'] if epochs is None else epochs, 'epochs'),
+                 lr=check_float(r['lr'] if lr is None else lr, 'lr', lo=0, lo_open=True, hi=1),
+                 wd=check_float(r['wd'] if wd is None else wd, 'wd', lo=0),
+                 bs=min(r['bs'], max(1, math.ceil(n_ratings / MIN_STEPS))) if bs is None else check_int(bs, 'bs'))
+        if h['lr'] * h['wd'] >= 1:
+            raise ValueError(f"lr * wd must be below 1 (got lr={h['lr']}, wd={h['wd']}): decoupled weight decay multiplies every weight "
+                             f"by 1 - lr*wd at each step. Lower wd (typical: 0.01 to 1)")
+        if self.name == 'nn':
+            layers = NN_LAYERS if layers is None else layers
+            if isinstance(layers, (str, bytes)) or not hasattr(layers, '__iter__'): raise TypeError(f'layers must be a list of layer sizes, got {layers!r}')
+            h['layers'] = [check_int(s, 'each of layers') for s in layers]
+        elif layers is not None: raise TypeError(f"layers applies to model='nn' only, not {self.name!r}")
+        h['y_range'] = list(rating_y_range(*stats['rating_range']))
+        return h
+
+    def build(self, n_users, n_items, h):
+        if self.name == 'dot': net = DotProductBias(n_users, n_items, h['n_factors'], y_range=tuple(h['y_range']))
+        else: net = CollabNN((n_users, h['n_factors']), (n_items, h['n_factors']), layers=tuple(h['layers']), y_range=tuple(h['y_range']))
+        net.build_config = dict(n_users=n_users, n_items=n_items, **{k: h[k] for k in ('n_factors', 'layers', 'y_range') if k in h})
+        return net
+
+    def fit(self, x, y, n_users, n_items, hyper, seed=0, progress=False, valid=None) -> tuple:
+        torch.manual_seed(seed)
+        net = self.build(n_users, n_items, hyper)
+        x_valid, y_valid = valid if valid is not None else (None, None)
+        recipe = {k: hyper[k] for k in ('epochs', 'lr', 'wd', 'bs')}
+        history = fit_distributed(net, x, y, x_valid, y_valid, seed=seed, progress=progress, **recipe)
+        return net.eval(), history
+
+    def pair_scores(self, model, x) -> np.ndarray:
+        with torch.no_grad(): return torch.cat([model(xb) for xb in x.split(65536)]).double().numpy()
+
+    def user_scores(self, model, users) -> np.ndarray:
+        n_items = model.build_config['n_items']
+        grid = torch.stack([users.repeat_interleave(n_items), torch.arange(n_items).repeat(len(users))], dim=1)
+        return self.pair_scores(model, grid).reshape(len(users), n_items)
+
+    def state(self, model) -> dict: return dict(config=model.build_config, tensors=model.state_dict())
+
+    def from_state(self, state, n_users, n_items):
+        "Rebuild from saved tensors: the config's sizes are checked against the tensors on torch's meta device (nothing allocated) first."
+        c, tensors = state['config'], state['tensors']
+        if not isinstance(c, dict): raise ValueError(f'the model config must be a JSON object, got {c!r}')
+        h = dict(n_factors=check_int(c.get('n_factors'), 'n_factors'), y_range=[check_float(v, 'y_range') for v in c.get('y_range') or []])
+        if len(h['y_range']) != 2: raise ValueError(f"y_range must be two numbers, got {c.get('y_range')!r}")
+        if self.name == 'nn':
+            if not isinstance(c.get('layers'), list): raise ValueError(f"layers must be a list of sizes, got {c.get('layers')!r}")
+            h['layers'] = [check_int(s, 'each of layers') for s in c['layers']]
+        with torch.device('meta'): net = self.build(n_users, n_items, h)
+        want = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+        got = {k: tuple(v.shape) for k, v in tensors.items()}
+        if want != got:
+            diff = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
+            raise ValueError(f'the weights do not match the config ({self.name!r}, n_factors={h["n_factors"]}, {n_users} users, {n_items} items): '
+                             + '; '.join(f'{k}: config needs {want.get(k)}, weights have {got.get(k)}' for k in diff[:3]))
+        bad = [k for k, v in tensors.items() if not v.is_floating_point()]
+        if bad: raise ValueError(f'the weights {bad} are not floating-point tensors')
+        net.load_state_dict(tensors, assign=True)
+        return net.eval()
+
+
+# %% ../nbs/16_recommender.ipynb #a1b2c366
+def _class_params(cls) -> dict:
+    "Keyword hyper-parameters of `cls.__init__` with their defaults (`None` where there is none)."
+    ps = inspect.signature(cls.__init__).parameters.values()
+    return {p.name: (None if p.default is p.empty else p.default) for p in ps
+            if p.name != 'self' and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+# %% ../nbs/16_recommender.ipynb #a1b2c366-1
+class RankingModel(ModelKind):
+    "A ranking model of the rankings lesson (`rankings.Ease`, `rankings.BPR`, ...): learns which items users chose; its scores are not ratings."
+    implicit, takes_ratings = True, False
+    def __init__(self, name, cls, summary): super().__init__(name, summary); self.cls = cls
+    def check_hyper(self, given):
+        params, extra = _class_params(self.cls), [k for k in given if k not in _class_params(self.cls)]
+        if extra: raise TypeError(f'model={self.name!r} takes no {", ".join(extra)}; its hyper-parameters are {", ".join(params)}')
+    def hyper(self, stats, **given) -> dict:
+        self.cls(**given)                                   # the class checks its own hyper-parameters, before any work
+        return {k: v for k, v in {**_class_params(self.cls), **given}.items() if k != 'seed'}   # the seed is Recommender.fit's
+    def fit(self, x, y, n_users, n_items, hyper, seed=0, progress=False, valid=None) -> tuple:
+        model = self.cls(**{k: v for k, v in hyper.items() if v is not None})
+        model = model.fit(x, n_users, n_items, weight=y, seed=seed, progress=progress)     # ratings, if any, as weights
+        return model, [dict(epoch=e, train_loss=l) for e, l in enumerate(getattr(model, 'history', []) or [])]
+    def user_scores(self, model, users) -> np.ndarray:
+        with torch.no_grad(): return model.scores(users).double().numpy()
+    def from_state(self, state, n_users, n_items): return self.cls.from_state(state)
+
+# %% ../nbs/16_recommender.ipynb #a1b2c367
+class BayesModel(ModelKind):
+    "The Bayesian matrix factorisation of the priors lesson (`bayes.BayesMF`): predicts ratings, averaged over posterior samples."
+    def __init__(self, name, cls, summary): super().__init__(name, summary); self.cls = cls
+    def check_hyper(self, given):
+        params, extra = _class_params(self.cls), [k for k in given if k not in _class_params(self.cls)]
+        if extra: raise TypeError(f'model={self.name!r} takes no {", ".join(extra)}; its hyper-parameters are {", ".join(params)}')
+    unique_pairs = True                                     # one rating per (user, item): repeated pairs are averaged
+    def hyper(self, stats, **given) -> dict:
+        if 'rating_range' in _class_params(self.cls) and 'rating_range' not in given: given['rating_range'] = list(stats['rating_range'])
+        h = {k: v for k, v in {**_class_params(self.cls), **given}.items() if k != 'seed'}   # the seed is Recommender.fit's
+        self.cls(**{k: tuple(v) if k == 'rating_range' else v for k, v in given.items()})   # the class checks them, before any work
+        return h
+    def fit(self, x, y, n_users, n_items, hyper, seed=0, progress=False, valid=None) -> tuple:
+        torch.manual_seed(seed)
+        hyper = {k: v for k, v in hyper.items() if v is not None}
+        if 'seed' in _class_params(self.cls): hyper['seed'] = seed      # Recommender.fit's seed wins
+        if hyper.get('rating_range') is not None: hyper['rating_range'] = tuple(hyper['rating_range'])
+        model = self.cls(**hyper).fit(x, y, n_users, n_items, progress=progress, valid=valid)
+        return model, model.history
+    def pair_scores(self, model, x) -> np.ndarray:
+        with torch.no_grad(): return torch.cat([model.predict(xb) for xb in x.split(65536)]).double().numpy()
+    def user_scores(self, model, users) -> np.ndarray:
+        with torch.no_grad(): return model.scores(users).double().numpy()
+    def item_biases(self, model): return model.item_bias
+    def from_state(self, state, n_users, n_items): return self.cls.from_state(state)
+
+
+# %% ../nbs/16_recommender.ipynb #a1b2c315
+MODELS = {'dot': RatingNet('dot', 'predicts ratings: user·item + biases (DotProductBias), by gradient descent'),
+          'nn': RatingNet('nn', 'predicts ratings: user and item embeddings through a small network (CollabNN)'),
+          'bayes': BayesModel('bayes', BayesMF, 'predicts ratings: Bayesian factorisation with implicit feedback, averaged over Gibbs samples'),
+          'ease': RankingModel('ease', Ease, 'ranks items: ridge regression of each item on all the others, closed form (EASE)'),
+          'bpr': RankingModel('bpr', BPR, 'ranks items: embeddings trained on pairs (chosen item above a sampled one, BPR)'),
+          'rank': RankingModel('rank', Rank, 'ranks items: the best ranking model of the rankings lesson')}
 
 # %% ../nbs/16_recommender.ipynb #11d8e442
 class Recommender:
-    "A trained collaborative-filtering model with its ids: `predict`, `recommend`, `similar`, `biases`, `save`/`load`."
-    def __init__(self, model, users, items, config, seen, user_bias, item_bias, titles=None, history=None):
-        self.model, self.users, self.items, self.config = model.eval(), users, items, config
+    "A trained model with its ids: `predict`, `scores`, `recommend`, `similar`, `biases`, `save`/`load`; any model of `MODELS`."
+    def __init__(self, model, users, items, config, seen, user_bias=None, item_bias=None, titles=None, history=None):
+        self.model, self.users, self.items, self.config = model, users, items, config
+        self.kind = MODELS[config['model']]
         self.seen = seen                                    # LongTensor (n, 2) of the training [user_idx, item_idx] pairs
-        self.user_bias, self.item_bias = np.array(user_bias, dtype=float), np.array(item_bias, dtype=float)   # fallback biases (own copies)
+        zeros = lambda n: np.zeros(n)
+        self.user_bias = zeros(len(users)) if user_bias is None else np.array(user_bias, dtype=float)   # fallback biases (own copies)
+        self.item_bias = zeros(len(items)) if item_bias is None else np.array(item_bias, dtype=float)
         self.titles, self.history = titles, history or []
-
-    @classmethod
-    def fit(cls, ratings, n_factors=50, epochs=None, model='dot', seed=0, valid=None, user='user', item='movie',
-            rating='rating', titles=None, progress=False, lr=None, wd=None, bs=None) -> Recommender:
-        "Train a `model` ('dot' or 'nn') on `ratings`; `None` hyper-parameters come from `RECIPES`; `valid` rows with known ids give a validation loss per epoch."
-        if model not in RECIPES: raise ValueError(f"model must be one of {list(RECIPES)}, got {model!r}")
-        if isinstance(n_factors, bool) or not isinstance(n_factors, int) or n_factors < 1:
-            raise ValueError(f'n_factors must be a positive integer, got {n_factors!r}')
-        check_ratings(ratings, user, item, rating)
-        for c in (user, item): _check_ids(ratings[c], c)
-        recipe = {**RECIPES[model], **{k: v for k, v in dict(epochs=epochs, lr=lr, wd=wd).items() if v is not None}}
-        recipe['bs'] = bs or min(recipe['bs'], max(1, math.ceil(len(ratings) / MIN_STEPS)))
-        x, y, vocab = encode(ratings, user, item, rating)
-        lo, hi = float(y.min()), float(y.max())
-        torch.manual_seed(seed)
-        net = _make_model(model, len(vocab['user']), len(vocab['item']), n_factors, rating_y_range(lo, hi))
-        x_valid = y_valid = None
-        if valid is not None:
-            check_ratings(valid, user, item, rating)
-            known = (lookup(vocab['user'], valid[user]) >= 0) & (lookup(vocab['item'], valid[item]) >= 0)
-            if known.any(): x_valid, y_valid, _ = encode(valid[known], user, item, rating, vocab=vocab)
-        history = fit(net, x, y, x_valid, y_valid, seed=seed, progress=progress, **recipe)
-        baseline = BiasBaseline(user=user, item=item, rating=rating).fit(ratings)
-        config = dict(model=model, n_factors=n_factors, layers=list(NN_LAYERS) if model == 'nn' else None,
-                      y_range=list(rating_y_range(lo, hi)), rating_range=[lo, hi], mean=baseline.mean,
-                      columns=dict(user=user, item=item, rating=rating), n_ratings=len(ratings), seed=seed, **recipe)
-        return cls(net, vocab['user'], vocab['item'], config, x,
-                   baseline.user_bias.reindex(vocab['user']).to_numpy(), baseline.item_bias.reindex(vocab['item']).to_numpy(),
-                   _titles(ratings, item, titles, vocab['item']), history)
 
     def __repr__(self):
         c, last = self.config, (self.history[-1] if self.history else {})
+        hyper = ', '.join(f'{k}={tuple(v) if isinstance(v, list) else v}' for k, v in c['hyper'].items())
         valid = '' if last.get('valid_loss') is None else f', valid MSE {last["valid_loss"]:.4f}'
-        return (f"Recommender(model={c['model']!r}, n_factors={c['n_factors']}, users={len(self.users):,}, items={len(self.items):,}, "
-                f"ratings={c['n_ratings']:,}, y_range={tuple(c['y_range'])}, epochs={c['epochs']}, bs={c['bs']}{valid})")
+        return (f"Recommender(model={c['model']!r}, users={len(self.users):,}, items={len(self.items):,}, "
+                f"{'interactions' if c['implicit'] else 'ratings'}={c['n_ratings']:,}, {hyper}{valid})")
 
+
+# %% ../nbs/16_recommender.ipynb #a1b2c318
+def _encode(ratings, user, item, vocab=None):
+    "LongTensor of `[user_idx, item_idx]` rows and the vocabularies (ids <-> indices)."
+    if vocab is None: vocab = {'user': make_vocab(ratings[user]), 'item': make_vocab(ratings[item])}
+    x = np.stack([lookup(vocab['user'], ratings[user]), lookup(vocab['item'], ratings[item])], axis=1)
+    return torch.from_numpy(x.astype(np.int64)), vocab
+
+# %% ../nbs/16_recommender.ipynb #a1b2c318-1
+@patch(cls_method=True)
+def fit(cls: Recommender, ratings, n_factors=None, epochs=None, model=None, seed=0, valid=None, user='user', item=None,
+        rating='rating', titles=None, progress=False, lr=None, wd=None, bs=None, **hyper) -> Recommender:
+    """Train `model` (a name of `MODELS`; default 'dot', or 'ease' for implicit data) on `ratings`, a DataFrame with a `user`
+    column, an `item` column (default: 'item' if there is one, else 'movie') and a `rating` column (`None`: implicit feedback,
+    one row per interaction). Hyper-parameters left `None` get defaults that depend on the data size. `valid` rows with known
+    ids give rating models a validation loss per epoch."""
+    item = item_column(ratings, item)
+    for what, col in (('user', user), ('item', item)) + (() if rating is None else (('rating', rating),)): _check_column_name(col, what)
+    check_ratings(ratings, user, item, rating)
+    for c in (user, item): _check_ids(ratings[c], c)
+    binary = rating is not None and ratings[rating].isin([0, 1]).all()
+    implicit = rating is None or binary
+    if model is None: model = 'ease' if implicit and 'ease' in MODELS else 'dot'
+    if not isinstance(model, str) or model not in MODELS: raise ValueError(f'model must be one of {list(MODELS)}, got {model!r}')
+    kind, seed = MODELS[model], check_int(seed, 'seed', lo=0)
+    if implicit and not kind.implicit:
+        why = 'ratings has no rating column (rating=None)' if rating is None else f'column {rating!r} holds only 0 and 1'
+        ranking = [m for m, k in MODELS.items() if k.implicit]
+        raise ValueError(f'{why}: that is implicit feedback, and model={model!r} predicts ratings. '
+                         + (f'Use a ranking model: {" or ".join(repr(m) for m in ranking)}.' if ranking else 'This version has no ranking model.'))
+    if valid is not None and not isinstance(valid, pd.DataFrame):
+        raise TypeError(f'valid must be a DataFrame of held-out rows with the same columns, or None; got {type(valid).__name__}')
+    if titles is not None and not isinstance(titles, (str, dict, pd.Series)):
+        raise TypeError('titles must be a column name, a dict or a pandas Series mapping item ids to titles')
+    given = {k: v for k, v in dict(n_factors=n_factors, epochs=epochs, lr=lr, wd=wd, bs=bs, **hyper).items() if v is not None}
+    kind.check_hyper(given)
+    rows = ratings[ratings[rating] > 0] if binary else ratings          # 0/1 data: the 1s are the interactions
+    if kind.implicit: rows = rows.drop_duplicates([user, item])
+    elif kind.unique_pairs and rows.duplicated([user, item]).any(): rows = rows.groupby([user, item], as_index=False, sort=False)[rating].mean()
+    if len(rows) == 0: raise ValueError(f'column {rating!r} has no 1s: no interactions to learn from')
+    y = None if rating is None else torch.tensor(rows[rating].to_numpy(np.float32))
+    rating_range = None if y is None else [float(y.min()), float(y.max())]
+    stats = dict(n_ratings=len(rows), n_users=rows[user].nunique(), n_items=rows[item].nunique(), rating_range=rating_range)
+    h = kind.hyper(stats, **given)
+    if valid is not None and kind.takes_ratings and not kind.implicit:
+        check_ratings(valid, user, item, rating)
+    x, vocab = _encode(rows, user, item)
+    x_valid = None
+    if valid is not None and not kind.implicit:
+        known = (lookup(vocab['user'], valid[user]) >= 0) & (lookup(vocab['item'], valid[item]) >= 0)
+        if known.any():
+            x_valid = (_encode(valid[known], user, item, vocab)[0], torch.tensor(valid[rating][known].to_numpy(np.float32)))
+    net, history = kind.fit(x, y, len(vocab['user']), len(vocab['item']), h, seed=seed, progress=progress, valid=x_valid)
+    user_bias = item_bias = mean = None
+    if not kind.implicit:
+        with warnings.catch_warnings():                     # check_ratings has warned about outliers once already
+            warnings.simplefilter('ignore')
+            baseline = BiasBaseline(user=user, item=item, rating=rating).fit(rows)
+        mean = baseline.mean
+        user_bias, item_bias = (b.reindex(vocab[k]).to_numpy() for b, k in ((baseline.user_bias, 'user'), (baseline.item_bias, 'item')))
+    config = dict(model=model, hyper=h, columns=dict(user=user, item=item, rating=rating), implicit=bool(implicit),
+                  rating_range=rating_range, mean=mean, n_ratings=len(rows), seed=seed,
+                  world_size=world()[1] if kind.data_parallel else 1)   # how it was trained: processes sharing the work
+    rec = cls(net, vocab['user'], vocab['item'], config, x, user_bias, item_bias, _titles(ratings, item, titles, vocab['item']), history)
+    if not kind.implicit: rec._hint(valid, baseline)
+    return rec
+
+# %% ../nbs/16_recommender.ipynb #a1b2c319
 def _titles(ratings, item, titles, items):
     "Titles aligned with `items`, from a column name of `ratings` or a dict/Series id -> title (`None` where unknown)."
     if titles is None: return None
@@ -100,27 +352,94 @@ def _titles(ratings, item, titles, items):
     titles = titles[~titles.index.duplicated()].reindex(items)
     return [None if pd.isna(t) else str(t) for t in titles]
 
+
+# %% ../nbs/16_recommender.ipynb #a1b2c320
+@patch
+def _hint(self: Recommender, valid, baseline):
+    "Warn (`SmallDataWarning`) when a rating model measurably loses to the bias baseline on `valid`, or has too few ratings to beat it."
+    c = self.config
+    user, item, rating = (c['columns'][k] for k in ('user', 'item', 'rating'))
+    if valid is not None:
+        v = valid[(lookup(self.users, valid[user]) >= 0) & (lookup(self.items, valid[item]) >= 0)]
+        if len(v) < 20: return
+        ours, base = rmse(self.predict(v), v[rating]), rmse(baseline.predict(v), v[rating])
+        if ours > base:
+            warnings.warn(f"on {len(v):,} validation ratings the {c['model']!r} model (RMSE {ours:.3f}) does worse than the bias baseline "
+                          f"(RMSE {base:.3f}): {c['n_ratings']:,} training ratings are too few for it. "
+                          + ("Try n_factors=5, " if c['hyper']['n_factors'] > 5 else "Try ") + "more data, or "
+                          "collab_lessons.evaluation.BiasBaseline.", SmallDataWarning, stacklevel=3)
+    elif c['n_ratings'] < 20 * max(len(self.users), len(self.items)):
+        warnings.warn(f"only {c['n_ratings']:,} ratings for {len(self.users):,} users and {len(self.items):,} items: on random subsamples of "
+                      f"MovieLens-100K a factor model needed about 20 ratings per user and per item to beat the bias baseline (mean + "
+                      f"user and item biases). Pass valid= to measure on held-out ratings, or use collab_lessons.evaluation.BiasBaseline.",
+                      SmallDataWarning, stacklevel=3)
+
+
 # %% ../nbs/16_recommender.ipynb #80d02ca0
 @patch
-def _scores(self: Recommender, u, i) -> np.ndarray:
-    "Predicted ratings for index arrays `u`, `i` (-1 = unknown): the model where both are known, else mean + known biases."
-    lo, hi = self.config['rating_range']
-    out = self.config['mean'] + np.where(u >= 0, self.user_bias[u], 0.) + np.where(i >= 0, self.item_bias[i], 0.)
-    out = np.clip(out, lo, hi)
-    known = (u >= 0) & (i >= 0)
-    if known.any():
-        x = torch.from_numpy(np.stack([u[known], i[known]], axis=1).astype(np.int64))
-        with torch.no_grad(): out[known] = torch.cat([self.model(xb) for xb in x.split(65536)]).double().numpy()
-    return out
-
-@patch
-def predict(self: Recommender, df) -> np.ndarray:
-    "Predicted rating for each (user, item) row of `df`; an unknown user or item gets the fallback (mean + known biases)."
+def _indices(self: Recommender, df) -> tuple:
+    "User and item indices of the rows of DataFrame `df` (-1 for an unknown id)."
     user, item = self.config['columns']['user'], self.config['columns']['item']
     if not isinstance(df, pd.DataFrame): raise TypeError(f'predict needs a DataFrame with columns {user!r} and {item!r}, got {type(df).__name__}')
     missing = [c for c in (user, item) if c not in df.columns]
     if missing: raise KeyError(f'predict needs columns {[user, item]}; missing {missing}, the DataFrame has {list(df.columns)}')
-    return self._scores(lookup(self.users, df[user]), lookup(self.items, df[item]))
+    out = []
+    for col, vocab in ((user, self.users), (item, self.items)):
+        try: out.append(lookup(vocab, df[col]))
+        except TypeError:
+            bad = next(v for v in df[col] if isinstance(v, (list, dict, set, np.ndarray)))
+            raise TypeError(f'column {col!r} holds {type(bad).__name__} values such as {bad!r}: one id per row') from None
+    return tuple(out)
+
+# %% ../nbs/16_recommender.ipynb #80d02ca0-1
+@patch
+def _fallback(self: Recommender, i) -> np.ndarray:
+    "Scores for an unknown user of the item indices `i`: popularity for ranking models, mean + item bias for rating models."
+    counts = self.item_counts()
+    if self.kind.implicit: return np.where(i >= 0, counts[i] / max(1, counts.sum()), 0.)
+    lo, hi = self.config['rating_range']
+    return np.clip(self.config['mean'] + np.where(i >= 0, self.item_bias[i], 0.), lo, hi)
+
+# %% ../nbs/16_recommender.ipynb #80d02ca0-2
+@patch
+def _scores(self: Recommender, u, i) -> np.ndarray:
+    "Scores of the index pairs `u`, `i` (-1 = unknown): the model where both are known, else the fallback."
+    if self.kind.implicit: out = self._fallback(i)
+    else:
+        lo, hi = self.config['rating_range']
+        out = np.clip(self.config['mean'] + np.where(u >= 0, self.user_bias[u], 0.) + np.where(i >= 0, self.item_bias[i], 0.), lo, hi)
+    known = (u >= 0) & (i >= 0)
+    if known.any(): out[known] = self.kind.pair_scores(self.model, torch.from_numpy(np.stack([u[known], i[known]], axis=1).astype(np.int64)))
+    return out
+
+# %% ../nbs/16_recommender.ipynb #a1b2c321
+@patch
+def predict(self: Recommender, df) -> np.ndarray:
+    """For each (user, item) row of `df`: a rating model's predicted rating (an unknown user or item gets mean + the known
+    biases); a ranking model's **score, which is not a rating**: only its order within one user means something
+    (an unknown user gets the item's share of all training interactions, an unknown item 0)."""
+    return self._scores(*self._indices(df))
+
+
+# %% ../nbs/16_recommender.ipynb #a1b2c322
+@patch
+def scores(self: Recommender, users) -> np.ndarray:
+    "Matrix of scores, one row per id in `users`, one column per item of `self.items`; unknown users get the fallback row."
+    if isinstance(users, (str, bytes)) or not hasattr(users, '__len__'):
+        raise TypeError(f'users must be a list or array of user ids, got {users!r}; for one user use recommend(user)')
+    u = lookup(self.users, list(users))
+    out = np.tile(self._fallback(np.arange(len(self.items))), (len(u), 1))
+    known = np.flatnonzero(u >= 0)
+    if len(known): out[known] = self.kind.user_scores(self.model, torch.from_numpy(u[known].astype(np.int64)))
+    return out
+
+
+# %% ../nbs/16_recommender.ipynb #a1b2c324
+@patch
+def item_counts(self: Recommender) -> np.ndarray:
+    "Number of training ratings (or interactions) of each item, aligned with `self.items`."
+    return np.bincount(self.seen[:, 1].numpy(), minlength=len(self.items))
+
 
 # %% ../nbs/16_recommender.ipynb #e1686ad5
 @patch
@@ -131,134 +450,290 @@ def _item_frame(self: Recommender, idx, **columns) -> pd.DataFrame:
     for k, v in columns.items(): df[k] = v
     return df
 
+# %% ../nbs/16_recommender.ipynb #e1686ad5-1
+@patch
+def recommend(self: Recommender, user, n=10, exclude_seen=True) -> pd.DataFrame:
+    """Top `n` items for `user` (item, title, score), without the items they rated or interacted with. An unknown user gets
+    the fallback: the most popular items for a ranking model, the best mean + item bias for a rating model."""
+    n, user = _check_n(n), _check_id(user, 'user')
+    s = self.scores([user])[0]
+    u = lookup(self.users, [user])[0]
+    if u >= 0 and exclude_seen: s[self.seen[self.seen[:, 0] == u, 1].numpy()] = -np.inf
+    top = np.argsort(-s, kind='stable')[:n]
+    top = top[np.isfinite(s[top])]
+    return self._item_frame(top, score=s[top])
+
+# %% ../nbs/16_recommender.ipynb #a1b2c325
 @patch
 def _item_index(self: Recommender, item) -> int:
-    i = lookup(self.items, [item])[0]
+    i = lookup(self.items, [_check_id(item, 'item')])[0]
     if i < 0: raise KeyError(f'item {item!r} is not in the training data ({len(self.items):,} items, e.g. {self.items[0]!r}); '
                              f'pass one of rec.items')
     return int(i)
 
-@patch
-def item_counts(self: Recommender) -> np.ndarray:
-    "Number of training ratings of each item (aligned with `self.items`)."
-    return np.bincount(self.seen[:, 1].numpy(), minlength=len(self.items))
-
-@patch
-def recommend(self: Recommender, user, n=10, exclude_seen=True) -> pd.DataFrame:
-    "Top `n` items for `user` (item, title, score), without the items they rated; an unknown user gets the best mean + item bias."
-    n = _check_n(n)
-    u = lookup(self.users, [user])[0]
-    scores = self._scores(np.full(len(self.items), u), np.arange(len(self.items)))
-    if u >= 0 and exclude_seen: scores[self.seen[self.seen[:, 0] == u, 1].numpy()] = -np.inf
-    top = np.argsort(-scores, kind='stable')[:n]
-    top = top[np.isfinite(scores[top])]
-    return self._item_frame(top, score=scores[top])
-
+# %% ../nbs/16_recommender.ipynb #a1b2c325-1
 @patch
 def similar(self: Recommender, item, n=10, min_ratings=5) -> pd.DataFrame:
-    "The `n` items (with at least `min_ratings` training ratings) whose embeddings have the highest cosine similarity with `item`'s."
-    n, i = _check_n(n), self._item_index(item)
-    factors = (self.model.movie_factors if self.config['model'] == 'dot' else self.model.item_factors).weight.detach()
-    sims = cosine_to(factors, factors[i]).double().numpy()
+    "The `n` items (with at least `min_ratings` training ratings) whose item vectors have the highest cosine similarity with `item`'s."
+    n, i, min_ratings = _check_n(n), self._item_index(item), check_int(min_ratings, 'min_ratings', lo=0)
+    vectors = self.kind.item_vectors(self.model).detach()
+    sims = cosine_to(vectors, vectors[i]).double().numpy()
     sims[(self.item_counts() < min_ratings) | (np.arange(len(sims)) == i)] = -np.inf
     top = np.argsort(-sims, kind='stable')[:n]
     top = top[np.isfinite(sims[top])]
     return self._item_frame(top, similarity=sims[top], n_ratings=self.item_counts()[top])
 
+# %% ../nbs/16_recommender.ipynb #a1b2c326
 @patch
 def biases(self: Recommender) -> pd.DataFrame:
-    "All items ranked by the dot model's learned item bias, highest first, with their number of training ratings."
-    if self.config['model'] != 'dot': raise ValueError(f"biases() needs model='dot'; this Recommender is {self.config['model']!r}, which has no bias terms")
-    b = self.model.movie_bias.weight[:, 0].detach().double().numpy()
+    "All items ranked by the model's learned item bias, highest first, with their number of training ratings (models with item biases only)."
+    b = self.kind.item_biases(self.model)
+    if b is None:
+        raise ValueError(f"biases() needs a model with item biases (e.g. model='dot'); this Recommender's model is {self.config['model']!r}, which has none")
+    b = b.detach().double().numpy().reshape(-1)
     order = np.argsort(-b, kind='stable')
     return self._item_frame(order, bias=b[order], n_ratings=self.item_counts()[order])
 
+
 # %% ../nbs/16_recommender.ipynb #233cbeb2
+def _json_default(o):
+    if isinstance(o, (np.integer, np.floating, np.bool_)): return o.item()
+    if isinstance(o, (tuple, np.ndarray)): return list(o)
+    raise TypeError(f'{type(o).__name__} is not JSON serialisable')
+
+# %% ../nbs/16_recommender.ipynb #233cbeb2-1
 @patch
 def save(self: Recommender, path) -> Path:
-    "Write the model to directory `path`, atomically: `weights.pt` (plain tensors) and `recommender.json` (config, ids, titles)."
+    """Write the model to directory `path`: `weights.pt` (plain tensors) and `recommender.json` (config, ids, titles and the
+    SHA-256 of `weights.pt`). Crash-safe: an existing model at `path` is replaced atomically (`data.atomic_dir`)."""
+    if not isinstance(path, (str, os.PathLike)): raise TypeError(f'path must be a directory name (str or Path), got {type(path).__name__}')
     path = Path(path)
-    if path.exists() and not (path/CONFIG).exists():
+    if path.exists() and not path.is_dir(): raise FileExistsError(f'{path} is a file, not a directory; choose another path')
+    if path.is_dir() and any(path.iterdir()) and not (path/CONFIG).exists():
         raise FileExistsError(f'{path} exists and is not a saved Recommender (no {CONFIG}); choose another path or remove it')
-    tensors = {f'model.{k}': v for k, v in self.model.state_dict().items()}
+    state = self.kind.state(self.model)
+    tensors = {f'model.{k}': v.detach().contiguous() for k, v in state['tensors'].items()}
     tensors.update(seen=self.seen, user_bias=torch.tensor(self.user_bias), item_bias=torch.tensor(self.item_bias))
-    meta = dict(format=FORMAT, config=self.config, users=self.users.tolist(), items=self.items.tolist(),
-                titles=self.titles, history=self.history)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}-', dir=path.parent))
-    try:
-        torch.save(tensors, tmp/WEIGHTS)
-        (tmp/CONFIG).write_text(json.dumps(meta, indent=1))
-        if path.exists():                                   # an older save: move it aside, move the new one in, delete the old
-            old = path.with_name(f'.{path.name}.old-{os.getpid()}')
-            path.rename(old); tmp.rename(path); shutil.rmtree(old, ignore_errors=True)
-        else: tmp.rename(path)
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+    buf = io.BytesIO(); torch.save(tensors, buf); weights = buf.getvalue()
+    meta = dict(format=FORMAT, weights_sha256=hashlib.sha256(weights).hexdigest(), config=self.config, model_config=state['config'],
+                users=self.users.tolist(), items=self.items.tolist(), titles=self.titles, history=self.history)
+    text = json.dumps(meta, indent=1, default=_json_default)
+    with atomic_dir(path) as tmp:                           # a read-only place: a clear PermissionError from atomic_dir
+        (Path(tmp)/WEIGHTS).write_bytes(weights)
+        (Path(tmp)/CONFIG).write_text(text)
     return path
 
+# %% ../nbs/16_recommender.ipynb #a1b2c328
+def _corrupt(path, what):
+    return ValueError(f'{path} {what}. Re-save the model (Recommender.save) or re-train it.')
+
+# %% ../nbs/16_recommender.ipynb #a1b2c328-1
+def _read_meta(path) -> dict:
+    "The JSON object in `path/recommender.json`, with the keys `load` needs, each of the right type."
+    f = path/CONFIG
+    try: meta = json.loads(f.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise _corrupt(f, f'is not valid JSON ({e}): the file is truncated or damaged') from None
+    if not isinstance(meta, dict): raise _corrupt(f, f'must hold a JSON object, found a JSON {type(meta).__name__}')
+    if meta.get('format') != FORMAT: raise _corrupt(f, f'has format {meta.get("format")!r}; this version reads format {FORMAT}')
+    types = dict(weights_sha256=str, config=dict, model_config=dict, users=list, items=list, history=list)
+    bad = [k for k, t in types.items() if not isinstance(meta.get(k), t)]
+    if bad: raise _corrupt(f, f'lacks or has the wrong type for {bad}')
+    if meta['config'].get('model') not in MODELS: raise _corrupt(f, f"names model {meta['config'].get('model')!r}, not one of {list(MODELS)}")
+    for k in ('users', 'items'):
+        ids = meta[k]
+        if not all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in ids) or len(set(ids)) != len(ids):
+            raise _corrupt(f, f'has {k} that are not distinct int or str ids')
+    c = meta['config']
+    cols = c.get('columns')
+    ok = (isinstance(c.get('hyper'), dict) and isinstance(c.get('implicit'), bool) and isinstance(c.get('n_ratings'), int)
+          and isinstance(cols, dict) and all(isinstance(cols.get(k), str) for k in ('user', 'item')) and isinstance(cols.get('rating'), (str, type(None)))
+          and all(isinstance(h, dict) for h in meta['history']))
+    if ok and not MODELS[c['model']].implicit:
+        rr, mean = c.get('rating_range'), c.get('mean')
+        ok = (isinstance(rr, list) and len(rr) == 2 and all(isinstance(v, (int, float)) and math.isfinite(v) for v in rr)
+              and isinstance(mean, (int, float)) and math.isfinite(mean))
+    if not ok: raise _corrupt(f, 'has a config that lacks entries or has entries of the wrong type')
+    if meta.get('titles') is not None and (not isinstance(meta['titles'], list) or len(meta['titles']) != len(meta['items'])):
+        raise _corrupt(f, 'has titles that do not match its items')
+    return meta
+
+# %% ../nbs/16_recommender.ipynb #a1b2c328-2
+def _read_weights(path, sha) -> dict:
+    "The tensors in `path/weights.pt`, after checking its SHA-256 against `sha`; never unpickles code (`weights_only=True`)."
+    f = path/WEIGHTS
+    data = f.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise _corrupt(f, f'does not match the SHA-256 recorded in {CONFIG} ({len(data):,} bytes): it was changed, truncated or damaged')
+    try: tensors = torch.load(io.BytesIO(data), weights_only=True)
+    except Exception as e: raise _corrupt(f, f'cannot be read as plain tensors ({str(e).splitlines()[0]})') from None
+    if not isinstance(tensors, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in tensors.items()):
+        raise _corrupt(f, 'must hold a dict of named tensors')
+    return tensors
+
+# %% ../nbs/16_recommender.ipynb #a1b2c328-3
 @patch(cls_method=True)
 def load(cls: Recommender, path) -> Recommender:
-    "Load a `Recommender` written by `save`, without unpickling any code (`torch.load(weights_only=True)`)."
+    """Load a `Recommender` written by `save`. Checks `weights.pt` against the SHA-256 in `recommender.json`, never unpickles
+    code (`torch.load(weights_only=True)`), and checks every size in the config against the tensors before building the model."""
+    if not isinstance(path, (str, os.PathLike)): raise TypeError(f'path must be a directory name (str or Path), got {type(path).__name__}')
     path = Path(path)
+    recover_dir(path)                                       # finish a save that was interrupted between its two renames
     if not ((path/CONFIG).is_file() and (path/WEIGHTS).is_file()):
         raise FileNotFoundError(f'{path} is not a saved Recommender: expected {CONFIG} and {WEIGHTS} in it (written by Recommender.save)')
-    meta = json.loads((path/CONFIG).read_text())
-    if meta.get('format') != FORMAT: raise ValueError(f'{path/CONFIG} has format {meta.get("format")!r}; this version reads format {FORMAT}')
-    tensors = torch.load(path/WEIGHTS, weights_only=True)
+    meta = _read_meta(path)
+    tensors = _read_weights(path, meta['weights_sha256'])
     c, users, items = meta['config'], pd.Index(meta['users']), pd.Index(meta['items'])
-    model = _make_model(c['model'], len(users), len(items), c['n_factors'], c['y_range'], c['layers'] or NN_LAYERS)
-    model.load_state_dict({k.removeprefix('model.'): v for k, v in tensors.items() if k.startswith('model.')})
-    return cls(model, users, items, c, tensors['seen'], tensors['user_bias'].numpy(), tensors['item_bias'].numpy(),
-               meta['titles'], meta['history'])
+    n_users, n_items = len(users), len(items)
+    seen, ub, ib = (tensors.get(k) for k in ('seen', 'user_bias', 'item_bias'))
+    ok = (seen is not None and seen.ndim == 2 and seen.shape[1] == 2 and not seen.is_floating_point() and ub is not None and ib is not None
+          and ub.shape == (n_users,) and ib.shape == (n_items,) and (len(seen) == 0 or (seen.min() >= 0 and (seen.max(0).values < torch.tensor([n_users, n_items])).all())))
+    if not ok: raise _corrupt(path/WEIGHTS, f'does not match the {n_users} users and {n_items} items in {CONFIG}')
+    kind = MODELS[c['model']]
+    state = dict(config=meta['model_config'], tensors={k.removeprefix('model.'): v for k, v in tensors.items() if k.startswith('model.')})
+    try: model = kind.from_state(state, n_users, n_items)
+    except (ValueError, TypeError, KeyError, RuntimeError) as e: raise _corrupt(path, f"holds a {c['model']!r} model whose config and weights disagree: {e}") from None
+    if tuple(kind.item_vectors(model).shape[:1]) != (n_items,): raise _corrupt(path, f'holds a model whose items do not match the {n_items} in {CONFIG}')
+    return cls(model, users, items, c, seen, ub.numpy(), ib.numpy(), meta.get('titles'), meta['history'])
+
+# %% ../nbs/16_recommender.ipynb #a1b2c341
+def _arg(check, flag, **bounds):
+    "An argparse `type=` that parses a number and validates it with `check` (`check_int`/`check_float`), naming `flag`."
+    parse = int if check is check_int else float
+    def convert(text):
+        try: return check(parse(text), flag, **bounds)
+        except (TypeError, ValueError) as e:
+            raise argparse.ArgumentTypeError(str(e) if not str(e).startswith('invalid literal') and 'could not convert' not in str(e)
+                                             else f'{flag} must be {"an integer" if parse is int else "a number"}, got {text!r}') from None
+    convert.__name__ = flag
+    return convert
+
+# %% ../nbs/16_recommender.ipynb #a1b2c341-1
+def _sep(text):
+    "argparse `type=` of `--sep`: one or more characters; `\\t` means a tab."
+    if text == '': raise argparse.ArgumentTypeError("--sep must not be empty: pass the CSV's field separator, e.g. --sep ';' or --sep '\\t'")
+    return '\t' if text == '\\t' else text
 
 # %% ../nbs/16_recommender.ipynb #3756c3bf
 def _parser():
-    p = argparse.ArgumentParser(prog='collab-recommend', description='Train a collaborative-filtering recommender on a ratings CSV '
-                                '(default: MovieLens-100K), evaluate it on a held-out split, save it and recommend items for a user.')
-    p.add_argument('csv', nargs='?', help='ratings CSV with one row per rating (default: MovieLens-100K)')
-    p.add_argument('--sep', default=',', help='CSV field separator (default: ,)')
-    p.add_argument('--user-col', default='user'); p.add_argument('--item-col', default='movie'); p.add_argument('--rating-col', default='rating')
+    p = argparse.ArgumentParser(prog='collab-recommend', description='Train a recommender on a ratings CSV (default: MovieLens-100K), '
+        'evaluate it on a held-out split, save it and recommend items for a user. A CSV without a rating column is implicit '
+        'feedback (one row per interaction). Under torchrun, rating models train data-parallel and rank 0 prints and saves.')
+    p.add_argument('csv', nargs='?', help='ratings CSV with one row per rating or interaction (default: MovieLens-100K)')
+    p.add_argument('--sep', type=_sep, default=',', help="CSV field separator, '\\t' for a tab (default: ,)")
+    p.add_argument('--user-col', default='user', help='column of user ids (default: user)')
+    p.add_argument('--item-col', help="column of item ids (default: 'item' if the CSV has one, else 'movie')")
+    p.add_argument('--rating-col', help="column of ratings (default: 'rating' if the CSV has one, else none: implicit feedback)")
     p.add_argument('--title-col', help="column with item titles (MovieLens: 'title')")
-    p.add_argument('--model', choices=list(RECIPES), default='dot')
-    p.add_argument('--factors', type=int, default=50, help='embedding size (default: 50)')
-    p.add_argument('--epochs', type=int); p.add_argument('--lr', type=float); p.add_argument('--wd', type=float); p.add_argument('--bs', type=int)
-    p.add_argument('--seed', type=int, default=0, help='seed of the initial weights and batch order (default: 0)')
-    p.add_argument('--valid-pct', type=float, default=0.2, help='share of ratings held out for the RMSE, split with seed 42; 0 to train on all')
+    p.add_argument('--model', choices=list(MODELS), help='default: dot for ratings, ease for implicit feedback')
+    p.add_argument('--factors', type=_arg(check_int, '--factors'), help='embedding size (default: 5 to 50, from the ratings per user and item)')
+    p.add_argument('--epochs', type=_arg(check_int, '--epochs'), help="epochs (default: the model's recipe)")
+    p.add_argument('--lr', type=_arg(check_float, '--lr', lo=0, lo_open=True, hi=1), help='peak learning rate, in (0, 1]')
+    p.add_argument('--wd', type=_arg(check_float, '--wd', lo=0), help='weight decay, >= 0')
+    p.add_argument('--bs', type=_arg(check_int, '--bs'), help='batch size (under torchrun: the global batch, split across the processes)')
+    p.add_argument('--seed', type=_arg(check_int, '--seed', lo=0), default=0, help='seed of the initial weights and batch order (default: 0)')
+    p.add_argument('--valid-pct', type=_arg(check_float, '--valid-pct', lo=0, hi=1, hi_open=True), default=0.2,
+                   help='share of rows held out for evaluation, in [0, 1), split with seed 42; 0 to train on all (default: 0.2)')
     p.add_argument('--out', default='collab-model', help='directory to save the model to (default: collab-model)')
-    p.add_argument('--for-user', help='user to recommend for (default: the first user in the file)')
-    p.add_argument('-n', type=int, default=10, help='number of recommendations (default: 10)')
-    p.add_argument('--quiet', action='store_true', help='no progress bar')
+    p.add_argument('--for-user', help='user id to recommend for, as written in the CSV (default: the user of the first row); '
+                   'a user not in the training rows gets the fallback list (most popular, or best mean + item bias)')
+    p.add_argument('-n', type=_arg(check_int, '-n'), default=10, help='number of recommendations, >= 1 (default: 10)')
+    p.add_argument('--quiet', action='store_true', help='no progress bar (it is also off when the output is not a terminal)')
     return p
 
-def main(argv=None) -> int:
-    "The `collab-recommend` command: train on a ratings CSV (or ML-100K), print the validation RMSE, save the model, recommend."
-    args = _parser().parse_args(argv)
+
+# %% ../nbs/16_recommender.ipynb #a1b2c342
+_FLAGS = {'user': '--user-col', 'item': '--item-col', 'rating': '--rating-col', 'titles': '--title-col', 'valid': '--valid-pct'}
+
+def _cli_message(e) -> str:
+    "A library error or warning in the command line's words: `item=...` becomes `--item-col NAME`, `n_factors` `--factors`."
+    msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+    msg = re.sub(r" \(the command line's [^)]*\)", '', msg)          # the library's own hint at the flags: said directly below
+    msg = re.sub(r'\b(user|item|rating|titles|valid)=(\.\.\.)?', lambda m: _FLAGS[m[1]] + (' NAME' if m[2] else ' '), msg)
+    flags = dict(n_factors='--factors', epochs='--epochs', lr='--lr', wd='--wd', bs='--bs')
+    msg = re.sub(r'takes no ([\w, ]+);', lambda m: 'takes no ' + ', '.join(flags.get(k, k) for k in m[1].split(', ')) + ';', msg)
+    return re.sub(r'\bn_factors\b', '--factors', msg).replace('--valid-pct  ', '--valid-pct ')
+
+# %% ../nbs/16_recommender.ipynb #a1b2c342-1
+def _read_csv(args) -> tuple:
+    "The CSV as a DataFrame (ids as strings, so '007' stays '007') and its user, item and rating columns (rating `None`: implicit)."
+    f = Path(args.csv)
+    if f.is_dir(): raise IsADirectoryError(f'{f} is a directory, not a ratings CSV; pass the CSV file inside it')
+    if not f.is_file(): raise FileNotFoundError(f'{f}: no such file')
     try:
-        if args.csv:   # ids are labels: read them as strings, so '007' stays '007'
-            ratings = pd.read_csv(args.csv, sep=args.sep, dtype={args.user_col: str, args.item_col: str})
-            title = args.title_col
-        else: ratings, title = load_ratings(), args.title_col or 'title'
-        cols = dict(user=args.user_col, item=args.item_col, rating=args.rating_col)
-        check_ratings(ratings, **cols)
-        train, valid = random_split(ratings, args.valid_pct, seed=42) if args.valid_pct > 0 else (ratings, None)
-        print(f'{len(ratings):,} ratings: {ratings[args.user_col].nunique():,} users, {ratings[args.item_col].nunique():,} items; '
-              f'training on {len(train):,}' + ('' if valid is None else f', validating on {len(valid):,}'))
+        cols = list(pd.read_csv(f, sep=args.sep, nrows=0).columns)
+        item = args.item_col or ('item' if 'item' in cols else 'movie')
+        ratings = pd.read_csv(f, sep=args.sep, dtype={c: str for c in (args.user_col, item) if c in cols})
+    except pd.errors.EmptyDataError: raise ValueError(f'{f} is empty: expected a header line and one row per rating') from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as e: raise ValueError(f'{f} is not a readable CSV: {str(e).strip()}') from None
+    rating = args.rating_col or ('rating' if 'rating' in cols else None)
+    for flag, c in (('--user-col', args.user_col), ('--item-col', item)) + ((('--rating-col', rating),) if rating else ()):
+        if c not in cols:
+            sep = next((s for s in (';', '\t', '|', ',') if s != args.sep and len(cols) == 1 and s in cols[0]), None)
+            raise KeyError(f'{f} has no column {c!r} ({flag}); its columns are {cols}. Pass {flag} NAME'
+                           + (f', or --sep {sep!r} (the header looks {sep!r}-separated)' if sep else ''))
+    return ratings, args.user_col, item, rating
+
+# %% ../nbs/16_recommender.ipynb #a1b2c342-2
+def _evaluate(rec, train, valid, say):
+    "Print the held-out RMSE of a rating model, or precision and NDCG@10 of a ranking model, each beside its baseline."
+    c = rec.config['columns']
+    if not rec.kind.implicit:
+        target = valid[c['rating']].to_numpy(float)
+        say(f"valid RMSE {rmse(rec.predict(valid), target):.4f} (global-mean baseline {rmse(np.full(len(target), train[c['rating']].mean()), target):.4f})")
+        return
+    if c['rating'] and valid[c['rating']].isin([0, 1]).all(): valid = valid[valid[c['rating']] > 0]   # 0/1 data: the 1s are relevant
+    k = min(10, len(rec.items))
+    args = dict(items=rec.items, k=k, user=c['user'], item=c['item'], rating=None)
+    tr, va = train[[c['user'], c['item']]], valid[[c['user'], c['item']]]
+    try: ours = ranking_metrics(rec.scores, tr, va, **args)
+    except ValueError as e:
+        say(f'no evaluation: {e}'); return
+    counts = tr[c['item']].value_counts().reindex(rec.items).fillna(0).to_numpy(float)
+    pop = ranking_metrics(lambda us: np.tile(counts, (len(us), 1)), tr, va, **args)
+    say(f"valid precision@{k} {ours[f'precision@{k}']:.4f}, NDCG@{k} {ours[f'ndcg@{k}']:.4f} over {ours['users']:,} users "
+        f"(popularity baseline {pop[f'precision@{k}']:.4f}, {pop[f'ndcg@{k}']:.4f})")
+
+# %% ../nbs/16_recommender.ipynb #a1b2c342-3
+def _run(args, say, progress, rank=0, world_size=1) -> int:
+    if args.csv: ratings, user, item, rating = _read_csv(args); title = args.title_col
+    else: ratings, user, item, rating, title = load_ratings(), args.user_col, args.item_col or 'movie', args.rating_col or 'rating', args.title_col or 'title'
+    if len(ratings) == 0: raise ValueError(f'{args.csv} has a header but no rows: nothing to learn from')
+    n_valid = int(args.valid_pct * len(ratings))
+    if args.valid_pct > 0 and n_valid < 1:
+        raise ValueError(f'{len(ratings)} rows are too few to hold out --valid-pct {args.valid_pct} of them: pass --valid-pct 0 or more data')
+    train, valid = random_split(ratings, args.valid_pct, seed=42) if args.valid_pct > 0 else (ratings, None)
+    say(f'{len(ratings):,} {"ratings" if rating else "interactions"}: {ratings[user].nunique():,} users, {ratings[item].nunique():,} items; '
+        f'training on {len(train):,}' + ('' if valid is None else f', validating on {len(valid):,}'))
+    if rank != 0 and not MODELS[args.model or ('dot' if rating else 'ease')].data_parallel: return 0   # nothing to share: rank 0 trains alone
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always', SmallDataWarning)
         rec = Recommender.fit(train, n_factors=args.factors, epochs=args.epochs, model=args.model, seed=args.seed, valid=valid,
-                              titles=title, progress=not args.quiet, lr=args.lr, wd=args.wd, bs=args.bs, **cols)
-        print(rec)
-        if valid is not None:
-            target = valid[args.rating_col].to_numpy(float)
-            model_rmse = math.sqrt(np.mean((rec.predict(valid) - target) ** 2))
-            base_rmse = math.sqrt(np.mean((train[args.rating_col].mean() - target) ** 2))
-            print(f'valid RMSE {model_rmse:.4f} (global-mean baseline {base_rmse:.4f})')
-        print(f'saved to {rec.save(args.out)}')
-        user = train[args.user_col].iloc[0] if args.for_user is None else next((u for u in rec.users if str(u) == args.for_user), args.for_user)
-        known = lookup(rec.users, [user])[0] >= 0
-        print(f'top {args.n} for user {user}' + ('' if known else ' (unknown user: best-rated items overall)') + ':')
-        print(rec.recommend(user, n=args.n).to_string(index=False))
-        return 0
-    except (ValueError, KeyError, TypeError, FileNotFoundError, FileExistsError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f'collab-recommend: error: {msg}', file=sys.stderr)
+                              titles=title, progress=progress, lr=args.lr, wd=args.wd, bs=args.bs, user=user, item=item, rating=rating)
+    if progress: print(flush=True)                          # the bar's last line ends here, never in the summary
+    if rank != 0: return 0
+    for w in caught: print(f'collab-recommend: warning: {_cli_message(w.message)}', file=sys.stderr)
+    say(rec)
+    if valid is not None: _evaluate(rec, train, valid, say)
+    say(f'saved to {rec.save(args.out)}')
+    first = ratings[user].iloc[0]
+    target = first if args.for_user is None else next((u for u in rec.users if str(u) == args.for_user), args.for_user)
+    known = lookup(rec.users, [target])[0] >= 0
+    fallback = 'most popular items' if rec.kind.implicit else 'best mean + item bias'
+    say(f'top {args.n} for user {target}' + ('' if known else f' (unknown user: {fallback})') + ':')
+    say(rec.recommend(target, n=args.n).to_string(index=False))
+    return 0
+
+# %% ../nbs/16_recommender.ipynb #a1b2c342-4
+def main(argv=None) -> int:
+    """The `collab-recommend` command: train on a ratings CSV (or ML-100K), print the held-out evaluation, save the model and
+    recommend. Bad numbers stop in argparse (exit 2); bad data or files print one line (exit 1). Under `torchrun` the
+    processes train one model together; rank 0 validates, saves and prints, the others print only errors."""
+    args = _parser().parse_args(argv)
+    rank = 0
+    try:
+        with distributed() as (rank, world_size):
+            say = print if rank == 0 else (lambda *a, **k: None)
+            return _run(args, say, rank == 0 and not args.quiet and sys.stdout.isatty(), rank, world_size)
+    except (ValueError, KeyError, TypeError, OSError) as e:
+        print(f'collab-recommend: error{f" (rank {rank})" if rank else ""}: {_cli_message(e)}', file=sys.stderr)
         return 1
