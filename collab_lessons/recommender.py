@@ -18,7 +18,7 @@ from .evaluation import BiasBaseline, rmse, ranking_metrics
 from .interpretation import cosine_to
 from .rankings import BPR, Ease, Rank
 from .bayes import BayesMF
-from .scale import distributed, fit_distributed, world
+from .scale import auto_adamw, distributed, fit_distributed, world
 
 # %% auto #0
 __all__ = ['RECIPES', 'NN_LAYERS', 'MIN_STEPS', 'SMALL_DATA', 'WEIGHTS', 'CONFIG', 'FORMAT', 'MODELS', 'rating_y_range',
@@ -157,7 +157,7 @@ class RatingNet(ModelKind):
         net = self.build(n_users, n_items, hyper)
         x_valid, y_valid = valid if valid is not None else (None, None)
         recipe = {k: hyper[k] for k in ('epochs', 'lr', 'wd', 'bs')}
-        history = fit_distributed(net, x, y, x_valid, y_valid, seed=seed, progress=progress, **recipe)
+        history = fit_distributed(net, x, y, x_valid, y_valid, seed=seed, progress=progress, opt_func=auto_adamw, **recipe)   # row-wise updates for big tables
         return net.eval(), history
 
     def pair_scores(self, model, x) -> np.ndarray:
