@@ -20,37 +20,8 @@ from nbdev.test import _skip_cell       # the predicate nbdev's `test_nb` uses t
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT/'nbs').glob('[0-9][0-9]_*.ipynb'))
-SOLUTION = '#| solution'
-
-
-def _flags():
-    cfg = get_config(ROOT)
-    skip = cfg.tst_flags.split() if isinstance(cfg.tst_flags, str) else list(cfg.tst_flags)
-    force = os.environ.get('NBDEV_TEST_FLAGS', '').split()        # e.g. NBDEV_TEST_FLAGS=slow runs `#| slow` cells
-    return [f for f in skip if f not in force], force, cfg
-
-
-def is_solution(cell):
-    "A code cell whose first line is exactly `#| solution`"
-    return cell.cell_type == 'code' and cell.source.split('\n', 1)[0].rstrip() == SOLUTION
-
-
-_EXERCISE = re.compile(r'\s*#+\s*Exercise', re.I)
-
-
-def exercise_groups(cells):
-    "`(solution cell indices, check cell index or None)` per run of `#| solution` cells (markdown may sit between them)"
-    groups, i = [], 0
-    while i < len(cells):
-        if not is_solution(cells[i]): i += 1; continue
-        sols = []
-        while i < len(cells) and (is_solution(cells[i]) or cells[i].cell_type != 'code'):
-            if is_solution(cells[i]): sols.append(i)
-            elif cells[i].cell_type == 'markdown' and _EXERCISE.match(cells[i].source): break   # the next exercise
-            i += 1
-        check = next((j for j in range(sols[-1]+1, len(cells)) if cells[j].cell_type == 'code'), None)
-        groups.append((sols, check))
-    return groups
+sys.path.insert(0, str(ROOT/'scripts'))
+from build_site import SOLUTION_MARK as SOLUTION, is_solution, exercise_groups   # noqa: E402  (one definition of an exercise, shared with the site)
 
 
 def run_notebook(fn, skip_flags=None, force_flags=None, basepath=None, cell_timeout=600):
