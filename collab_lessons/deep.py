@@ -8,7 +8,8 @@ import torch
 from torch import nn
 from fastai.layers import Embedding
 from fastai.torch_core import Module
-from .models import Y_RANGE, sigmoid_range
+from .data import check_int, check_float
+from .models import Y_RANGE, sigmoid_range, check_y_range
 
 # %% auto #0
 __all__ = ['emb_sz_rule', 'get_emb_sz', 'CollabNN', 'n_params']
@@ -16,9 +17,10 @@ __all__ = ['emb_sz_rule', 'get_emb_sz', 'CollabNN', 'n_params']
 # %% ../nbs/07_deep_cf.ipynb #6d107acf
 def emb_sz_rule(n_cat:int) -> int:
     "fastai's rule of thumb for the embedding size of a category with `n_cat` levels: `min(600, round(1.6 * n_cat**0.56))`."
-    if n_cat < 1: raise ValueError(f'n_cat must be a positive number of levels, got {n_cat}')
+    n_cat = check_int(n_cat, 'n_cat')
     return min(600, round(1.6 * n_cat ** 0.56))
 
+# %% ../nbs/07_deep_cf.ipynb #67ca4b80
 def get_emb_sz(dls) -> list:
     "`[(n_users, user_size), (n_items, item_size)]` for the categories of fastai collab `dls`, sized by `emb_sz_rule`."
     if not hasattr(dls, 'classes') or not hasattr(dls, 'cat_names'):
@@ -31,21 +33,26 @@ class CollabNN(Module):
     def __init__(self, user_sz, item_sz, layers=(100,), n_out=1, y_range=Y_RANGE, p=0.0):
         for name, sz in (('user_sz', user_sz), ('item_sz', item_sz)):
             if not isinstance(sz, (tuple, list)) or len(sz) != 2: raise ValueError(f'{name} must be a (n_categories, n_factors) pair, got {sz}; see get_emb_sz(dls)')
-        if n_out < 1: raise ValueError(f'n_out must be >= 1, got {n_out}')
-        if not 0 <= p < 1: raise ValueError(f'dropout p must be in [0, 1), got {p}')
+            check_int(sz[0], f'{name}[0] (number of categories)'); check_int(sz[1], f'{name}[1] (number of factors)')
+        layers = [check_int(h, f'layers[{i}]') for i, h in enumerate(layers)]
+        n_out, p = check_int(n_out, 'n_out'), check_float(p, 'p', lo=0, hi=1, hi_open=True)
         self.user_factors, self.item_factors = Embedding(*user_sz), Embedding(*item_sz)
         sizes, blocks = [user_sz[1] + item_sz[1], *layers], []
         for n_in, n_h in zip(sizes[:-1], sizes[1:]):
             blocks += [nn.Linear(n_in, n_h), nn.ReLU()] + ([nn.Dropout(p)] if p else [])
         self.layers = nn.Sequential(*blocks, nn.Linear(sizes[-1], n_out))
-        self.n_out, self.y_range = n_out, y_range
+        self.n_out, self.y_range = n_out, check_y_range(y_range)
     def forward(self, x):
         embs = torch.cat([self.user_factors(x[:, 0]), self.item_factors(x[:, 1])], dim=1)
         res = self.layers(embs)
         if self.n_out > 1: return res
         res = res[:, 0]
         return res if self.y_range is None else sigmoid_range(res, *self.y_range)
+    def item_vectors(self) -> torch.Tensor:
+        "The (n_items, item_size) item embedding matrix, detached: row `i` is the vector of item index `i`."
+        return self.item_factors.weight.detach()
 
+# %% ../nbs/07_deep_cf.ipynb #9ba7c044
 def n_params(model) -> int:
     "Number of trainable numbers in `model`."
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 from fastai.torch_core import Module
-from .models import Y_RANGE, sigmoid_range
+from .data import check_int
+from .models import Y_RANGE, sigmoid_range, check_y_range
 
 # %% auto #0
 __all__ = ['create_params', 'DotProductBiasParams']
@@ -15,20 +16,28 @@ __all__ = ['create_params', 'DotProductBiasParams']
 # %% ../nbs/05_embeddings.ipynb #7959fc0a
 def create_params(size) -> nn.Parameter:
     "A new `nn.Parameter` of shape `size` (an int or a sequence of ints), initialised from a normal distribution N(0, 0.01²)."
-    size = (size,) if isinstance(size, int) else tuple(size)
-    if not size or not all(isinstance(s, int) and s > 0 for s in size):
-        raise ValueError(f'size must be a positive int or a non-empty sequence of positive ints, got {size}')
+    if isinstance(size, (tuple, list)):
+        if not size: raise ValueError('size must be a positive int or a non-empty sequence of positive ints, got an empty sequence')
+        size = tuple(check_int(s, f'size[{i}]') for i, s in enumerate(size))
+    else: size = (check_int(size, 'size'),)
     return nn.Parameter(torch.zeros(*size).normal_(0, 0.01))
 
 # %% ../nbs/05_embeddings.ipynb #585ac8ad
 class DotProductBiasParams(Module):
     "`DotProductBias` built from raw parameters: user/movie factor matrices and 1-D user/movie bias vectors."
     def __init__(self, n_users, n_movies, n_factors=50, y_range=Y_RANGE):
+        n_users, n_movies, n_factors = check_int(n_users, 'n_users'), check_int(n_movies, 'n_movies'), check_int(n_factors, 'n_factors')
         self.user_factors, self.user_bias = create_params([n_users, n_factors]), create_params([n_users])
         self.movie_factors, self.movie_bias = create_params([n_movies, n_factors]), create_params([n_movies])
-        self.y_range = y_range
+        self.y_range = check_y_range(y_range)
     def forward(self, x):
         users, movies = x[:, 0], x[:, 1]
         res = (self.user_factors[users] * self.movie_factors[movies]).sum(dim=1)
         res = res + self.user_bias[users] + self.movie_bias[movies]
         return res if self.y_range is None else sigmoid_range(res, *self.y_range)
+    def item_vectors(self) -> torch.Tensor:
+        "The (n_items, n_factors) item factor matrix, detached: row `i` is the vector of item index `i`."
+        return self.movie_factors.detach()
+    def item_biases(self) -> torch.Tensor:
+        "The (n_items,) item biases, detached: entry `i` is the bias of item index `i`."
+        return self.movie_bias.detach()

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 import matplotlib.pyplot as plt
+from .data import check_ratings, check_int, check_float
 
 # %% auto #0
 __all__ = ['bias_table', 'bias_ranking', 'pca', 'explained_variance_ratio', 'plot_pca', 'cosine_to', 'nearest_titles']
@@ -21,45 +22,45 @@ def _as_vector(w, name) -> torch.Tensor:
     if w.ndim != 1: raise ValueError(f'{name} must be a vector or an (n, 1) weight, got shape {tuple(w.shape)}')
     return w
 
-def _check_columns(ratings, cols):
-    missing = [c for c in cols if c not in ratings.columns]
-    if missing: raise KeyError(f'ratings has no column {missing}; its columns are {list(ratings.columns)}. '
-                               f'Pass item_name= to name the column that holds the titles.')
-
+# %% ../nbs/06_interpretation.ipynb #a3390273
 def bias_table(bias, titles, ratings, item_name='title') -> pd.DataFrame:
     "One row per entry of `titles` (fastai's '#na#' skipped): its learned `bias`, mean rating and number of ratings in `ratings`."
     bias, titles = _as_vector(bias, 'bias'), list(titles)
     if len(bias) != len(titles):
         raise ValueError(f'bias has {len(bias)} entries but titles has {len(titles)}: pass the item classes of the same dls, e.g. dls.classes["title"]')
-    _check_columns(ratings, [item_name, 'rating'])
+    check_ratings(ratings, 'user', item_name, 'rating')
     stats = ratings.groupby(item_name)['rating'].agg(mean_rating='mean', n_ratings='size')
     res = pd.DataFrame({item_name: titles, 'bias': bias.numpy()})
     res = res[res[item_name] != '#na#'].join(stats, on=item_name)
     res['n_ratings'] = res['n_ratings'].fillna(0).astype(int)
     return res.reset_index(drop=True)
 
+# %% ../nbs/06_interpretation.ipynb #1e2cdbae
 def bias_ranking(bias, titles, ratings, n=5, item_name='title') -> tuple:
     "The `n` items with the lowest and the `n` with the highest `bias`, as two `bias_table` frames `(lowest, highest)`."
-    if not isinstance(n, (int, np.integer)) or n < 1: raise ValueError(f'n must be a positive integer, got {n!r}')
+    n = check_int(n, 'n')
     t = bias_table(bias, titles, ratings, item_name)
     return t.nsmallest(n, 'bias').reset_index(drop=True), t.nlargest(n, 'bias').reset_index(drop=True)
 
 # %% ../nbs/06_interpretation.ipynb #8f02ff55
 def _as_matrix(x, name='x') -> torch.Tensor:
+    "A 2-D float tensor from a tensor, Parameter, embedding (its weight) or array."
     x = torch.as_tensor(getattr(x, 'weight', x)).detach()
     if x.ndim != 2: raise ValueError(f'{name} must be a 2-D (items, factors) matrix, got shape {tuple(x.shape)}')
     return x if x.is_floating_point() else x.float()
 
+# %% ../nbs/06_interpretation.ipynb #d2b2f6a9
 def pca(x, k=3) -> torch.Tensor:
     "Coordinates of the rows of `x` on its first `k` principal components: centre, SVD, project (sklearn's sign convention)."
     x = _as_matrix(x)
-    if not 1 <= k <= min(x.shape): raise ValueError(f'k must be between 1 and {min(x.shape)} for x of shape {tuple(x.shape)}, got k={k}')
+    k = check_int(k, 'k', lo=1, hi=min(x.shape))
     xc = x - x.mean(0)
     _, _, vh = torch.linalg.svd(xc, full_matrices=False)
     vh = vh[:k]
     vh = vh * torch.sign(vh.gather(1, vh.abs().argmax(1, keepdim=True)))   # largest entry of each direction > 0
     return xc @ vh.T
 
+# %% ../nbs/06_interpretation.ipynb #402a8891
 def explained_variance_ratio(x) -> torch.Tensor:
     "Share of the total variance of the rows of `x` along each principal component (sums to 1)."
     x = _as_matrix(x)
@@ -70,6 +71,7 @@ def explained_variance_ratio(x) -> torch.Tensor:
 def plot_pca(coords, titles, x=0, y=1, n=50, ax=None, figsize=(10, 10), fontsize=8, title=None):
     "Scatter components `x` and `y` of the first `n` rows of `coords`, each point labelled with its entry of `titles`."
     coords, titles = _as_matrix(coords, 'coords'), list(titles)
+    x, y, n = check_int(x, 'x', lo=0), check_int(y, 'y', lo=0), check_int(n, 'n')
     if len(titles) != len(coords): raise ValueError(f'coords has {len(coords)} rows but titles has {len(titles)} entries')
     for c in (x, y):
         if not 0 <= c < coords.shape[1]: raise ValueError(f'component {c} does not exist: coords has {coords.shape[1]} columns')
@@ -86,13 +88,15 @@ def plot_pca(coords, titles, x=0, y=1, n=50, ax=None, figsize=(10, 10), fontsize
 def cosine_to(factors, v, eps=1e-8) -> torch.Tensor:
     "Cosine similarity of every row of `factors` with the vector `v`: `f·v / (|f| |v|)`."
     f = _as_matrix(factors, 'factors')
+    eps = check_float(eps, 'eps', lo=0, lo_open=True)
     v = torch.as_tensor(v).detach().to(f.dtype)
     if v.shape != f.shape[1:]: raise ValueError(f'v must have {f.shape[1]} entries like a row of factors, got shape {tuple(v.shape)}')
     return (f @ v) / (f.norm(dim=1) * v.norm()).clamp_min(eps)
 
+# %% ../nbs/06_interpretation.ipynb #e416cc19
 def nearest_titles(title, factors, titles, n=5) -> pd.DataFrame:
     "The `n` entries of `titles` whose rows of `factors` have the highest cosine similarity with `title`'s (itself excluded)."
-    titles = list(titles)
+    titles, n = list(titles), check_int(n, 'n')
     f = _as_matrix(factors, 'factors')
     if len(titles) != len(f): raise ValueError(f'factors has {len(f)} rows but titles has {len(titles)} entries: pass matching rows')
     if title not in titles:

@@ -8,17 +8,19 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from .data import check_int, check_float
 
 # %% auto #0
 __all__ = ['rmse', 'init_factors', 'predict_table', 'fit_table', 'one_hot_lookup']
 
-# %% ../nbs/01_latent_factors.ipynb #c4ecf47d
+# %% ../nbs/01_latent_factors.ipynb #476cdd1f
 def _as_tensor(x, name) -> torch.Tensor:
     if isinstance(x, (pd.DataFrame, pd.Series)): x = x.to_numpy(dtype='float32', copy=True)
     if not isinstance(x, torch.Tensor): x = torch.as_tensor(np.array(x, dtype='float32'))
     if not x.is_floating_point(): raise ValueError(f'{name} must hold floats (NaN for unrated cells), got dtype {x.dtype}')
     return x
 
+# %% ../nbs/01_latent_factors.ipynb #c4ecf47d
 def rmse(pred, target, mask=None) -> torch.Tensor:
     "Root mean squared error of `pred` against `target` over the cells where `target` is not NaN (and `mask` is True)."
     pred, target = _as_tensor(pred, 'pred'), _as_tensor(target, 'target')
@@ -35,9 +37,8 @@ def rmse(pred, target, mask=None) -> torch.Tensor:
 # %% ../nbs/01_latent_factors.ipynb #723340ac
 def init_factors(n_users, n_movies, n_factors=5, seed=0, bias=False) -> dict:
     "Uniform [0, 1) `user_factors` (n_users, n_factors) and `movie_factors` (n_movies, n_factors), plus zero biases if `bias`; all require grad."
-    for name, v in (('n_users', n_users), ('n_movies', n_movies), ('n_factors', n_factors)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
-            raise ValueError(f'{name} must be a positive integer, got {v!r}')
+    n_users, n_movies, n_factors = check_int(n_users, 'n_users'), check_int(n_movies, 'n_movies'), check_int(n_factors, 'n_factors')
+    seed = check_int(seed, 'seed', lo=0)
     g = torch.Generator().manual_seed(seed)
     params = dict(user_factors=torch.rand(n_users, n_factors, generator=g),
                   movie_factors=torch.rand(n_movies, n_factors, generator=g))
@@ -64,8 +65,7 @@ def fit_table(ratings_table, params, lr, steps) -> list:
     if tuple(target.shape) != shape: raise ValueError(f'ratings_table has shape {tuple(target.shape)} but params predict {shape}; build params with init_factors{tuple(target.shape)}')
     frozen = [k for k, v in params.items() if not (v.requires_grad and v.is_leaf)]
     if frozen: raise ValueError(f'params {frozen} are not leaf tensors requiring grad; build params with init_factors')
-    if not lr > 0: raise ValueError(f'lr must be positive, got {lr}')
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0: raise ValueError(f'steps must be a non-negative integer, got {steps!r}')
+    lr, steps = check_float(lr, 'lr', lo=0, lo_open=True), check_int(steps, 'steps', lo=0)
     history = []
     for _ in range(steps):
         loss = rmse(predict_table(params), target)

@@ -4,39 +4,42 @@
 
 # %% ../nbs/02_models.ipynb #69e34de0
 from __future__ import annotations
+import warnings
 import pandas as pd
 import torch
 from torch import nn
 from fastai.collab import CollabDataLoaders
-from fastai.callback.schedule import fit_one_cycle   # noqa: F401 (adds Learner.fit_one_cycle)
+import fastai.callback.schedule   # noqa: F401 (adds Learner.fit_one_cycle)
 from fastai.layers import Embedding
 from fastai.learner import Learner
 from fastai.losses import MSELossFlat
 from fastai.torch_core import Module, set_seed
-from fastprogress.core import IN_NOTEBOOK
-from IPython import get_ipython
-from IPython.display import display
-import warnings
-# pandas 3 hands fastai read-only arrays; torch warns once, harmlessly, when fastai wraps them in tensors
-warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
-from .data import load_ratings, random_split, check_ratings
+from .data import load_ratings, random_split, check_ratings, check_int, check_float
 
 # %% auto #0
-__all__ = ['BS', 'LR', 'EPOCHS', 'Y_RANGE', 'collab_dls', 'n_classes', 'sigmoid_range', 'DotProduct', 'fit_one_cycle',
-           'train_collab', 'final_mse', 'DotProductBias']
+__all__ = ['BS', 'LR', 'EPOCHS', 'Y_RANGE', 'collab_dls', 'n_classes', 'sigmoid_range', 'check_y_range', 'DotProduct',
+           'fit_one_cycle_table', 'train_collab', 'final_mse', 'DotProductBias']
 
 # %% ../nbs/02_models.ipynb #05682d2b
-BS, LR, EPOCHS = 512, 1e-2, 5       # the lessons' training recipe: batch size, peak learning rate, epochs
-Y_RANGE = (0, 5.5)
+BS, LR, EPOCHS = 512, 1e-2, 5       # this lesson's training settings: batch size, peak learning rate, epochs
+Y_RANGE = (0, 5.5)                  # the range predictions are squashed into (see `sigmoid_range` below)
 
+# %% ../nbs/02_models.ipynb #ad698921
 def collab_dls(ratings=None, bs=BS, valid_pct=0.2, seed=42, item_name='title') -> CollabDataLoaders:
     "fastai `CollabDataLoaders` over `user`, `item_name`, `rating` of `ratings` (default: all of ML-100K), seeded 80/20 split."
     ratings = load_ratings() if ratings is None else ratings
     check_ratings(ratings, 'user', item_name, 'rating')
+    bs, seed = check_int(bs, 'bs'), check_int(seed, 'seed', lo=0)
+    valid_pct = check_float(valid_pct, 'valid_pct', lo=0, hi=1, lo_open=True, hi_open=True)
     set_seed(seed)
-    return CollabDataLoaders.from_df(ratings[['user', item_name, 'rating']], valid_pct=valid_pct, seed=seed,
-                                     item_name=item_name, bs=bs)
+    with warnings.catch_warnings():
+        # pandas 3 hands fastai read-only arrays and torch warns, harmlessly, when fastai wraps them in tensors.
+        # Silenced for this call only: the caller's warning filters are left as they were.
+        warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
+        return CollabDataLoaders.from_df(ratings[['user', item_name, 'rating']], valid_pct=valid_pct, seed=seed,
+                                         item_name=item_name, bs=bs)
 
+# %% ../nbs/02_models.ipynb #ead11ff1
 def n_classes(dls) -> tuple:
     "Number of user and item indices in `dls` (including fastai's `#na#` at index 0)."
     return tuple(len(c) for c in dls.classes.values())
@@ -46,32 +49,56 @@ def sigmoid_range(x, lo, hi):
     "Squash `x` into the open interval `(lo, hi)` with a sigmoid."
     return torch.sigmoid(x) * (hi - lo) + lo
 
+# %% ../nbs/02_models.ipynb #a8e2a677
+def check_y_range(y_range):
+    "`None`, or `y_range` as a `(low, high)` pair of finite floats with `low < high`; else a clear `TypeError`/`ValueError`."
+    if y_range is None: return None
+    try: lo, hi = y_range
+    except (TypeError, ValueError): raise TypeError(f'y_range must be None or a (low, high) pair, got {y_range!r}') from None
+    lo, hi = check_float(lo, 'y_range low'), check_float(hi, 'y_range high')
+    if not lo < hi: raise ValueError(f'y_range must have low < high, got {y_range!r}; ratings from 1 to 5 use e.g. (0, 5.5)')
+    return (lo, hi)
+
+# %% ../nbs/02_models.ipynb #f114a2a8
 class DotProduct(Module):
-    "Rating = dot product of a user and a movie embedding, optionally squashed into `y_range`."
+    "Rating = dot product of a user and a movie embedding, optionally squashed into `y_range` with `sigmoid_range`."
     def __init__(self, n_users, n_movies, n_factors=50, y_range=None):
+        n_users, n_movies, n_factors = check_int(n_users, 'n_users'), check_int(n_movies, 'n_movies'), check_int(n_factors, 'n_factors')
         self.user_factors, self.movie_factors = Embedding(n_users, n_factors), Embedding(n_movies, n_factors)
-        self.y_range = y_range
+        self.y_range = check_y_range(y_range)
     def forward(self, x):
         res = (self.user_factors(x[:, 0]) * self.movie_factors(x[:, 1])).sum(dim=1)
         return res if self.y_range is None else sigmoid_range(res, *self.y_range)
+    def item_vectors(self) -> torch.Tensor:
+        "The (n_items, n_factors) item factor matrix, detached: row `i` is the vector of item index `i`."
+        return self.movie_factors.weight.detach()
 
 # %% ../nbs/02_models.ipynb #c3a58f04
-def fit_one_cycle(learn, epochs, lr, wd=None) -> Learner:
-    "`learn.fit_one_cycle`: fastai's live bar and table in Jupyter; elsewhere (scripts, the test runner) one clean table at the end."
-    if IN_NOTEBOOK: learn.fit_one_cycle(epochs, lr, wd=wd)
-    else:
-        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, wd=wd)
+def fit_one_cycle_table(learn, epochs, lr, wd=None) -> Learner:
+    "Run fastai's `learn.fit_one_cycle(epochs, lr, wd=wd)` and show its table: fastai's live bar in Jupyter, one plain table in other IPython shells, nothing in scripts."
+    epochs, lr = check_int(epochs, 'epochs'), check_float(lr, 'lr', lo=0, lo_open=True)
+    wd = None if wd is None else check_float(wd, 'wd', lo=0)
+    from fastprogress.core import IN_NOTEBOOK      # display code is imported when used, not when the module is imported
+    if IN_NOTEBOOK:
+        learn.fit_one_cycle(epochs, lr, wd=wd); return learn
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, wd=wd)
+    try: from IPython import get_ipython
+    except ImportError: return learn
+    if get_ipython() is not None:
+        from IPython.display import display
         names = [n for n in learn.recorder.metric_names[1:] if n != 'time']
-        if get_ipython() is not None:   # a notebook run as a test shows the table; a plain script stays quiet
-            display(pd.DataFrame([[float(v) for v in row] for row in learn.recorder.values], columns=names).rename_axis('epoch'))
+        display(pd.DataFrame([[float(v) for v in row] for row in learn.recorder.values], columns=names).rename_axis('epoch'))
     return learn
 
+# %% ../nbs/02_models.ipynb #b421639b
 def train_collab(model, dls, epochs=EPOCHS, lr=LR, wd=0.0, seed=42, loss_func=None, **kwargs) -> Learner:
     "Train `model` on `dls` with fastai's `Learner` and `fit_one_cycle` (MSE loss unless `loss_func` is given)."
+    seed = check_int(seed, 'seed', lo=0)
     set_seed(seed)
     learn = Learner(dls, model, loss_func=loss_func or MSELossFlat(), **kwargs)
-    return fit_one_cycle(learn, epochs, lr, wd=wd)
+    return fit_one_cycle_table(learn, epochs, lr, wd=wd)
 
+# %% ../nbs/02_models.ipynb #dfe58a05
 def final_mse(learn) -> dict:
     "Exact MSE of the trained model on the whole training set and on the validation set."
     rec = learn.recorder
@@ -85,11 +112,18 @@ def final_mse(learn) -> dict:
 class DotProductBias(Module):
     "Rating = `sigmoid_range`(user·movie + user bias + movie bias) with nn embeddings (fastbook's model)."
     def __init__(self, n_users, n_movies, n_factors=50, y_range=Y_RANGE):
+        n_users, n_movies, n_factors = check_int(n_users, 'n_users'), check_int(n_movies, 'n_movies'), check_int(n_factors, 'n_factors')
         self.user_factors, self.movie_factors = Embedding(n_users, n_factors), Embedding(n_movies, n_factors)
         self.user_bias, self.movie_bias = Embedding(n_users, 1), Embedding(n_movies, 1)
-        self.y_range = y_range
+        self.y_range = check_y_range(y_range)
     def forward(self, x):
         users, movies = x[:, 0], x[:, 1]
         res = (self.user_factors(users) * self.movie_factors(movies)).sum(dim=1)
         res = res + self.user_bias(users)[:, 0] + self.movie_bias(movies)[:, 0]
         return res if self.y_range is None else sigmoid_range(res, *self.y_range)
+    def item_vectors(self) -> torch.Tensor:
+        "The (n_items, n_factors) item factor matrix, detached: row `i` is the vector of item index `i`."
+        return self.movie_factors.weight.detach()
+    def item_biases(self) -> torch.Tensor:
+        "The (n_items,) item biases, detached: entry `i` is the bias of item index `i`."
+        return self.movie_bias.weight[:, 0].detach()

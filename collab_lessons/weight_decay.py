@@ -6,6 +6,7 @@
 from __future__ import annotations
 import torch
 from fastai.learner import Learner
+from .data import check_float
 from .models import train_collab
 
 # %% auto #0
@@ -13,19 +14,22 @@ __all__ = ['WD_RECIPE', 'l2_penalty', 'add_weight_decay_grad', 'sgd_step', 'deca
 
 # %% ../nbs/04_weight_decay.ipynb #c4f4c347
 def _checked(params, wd=None, need_grad=False) -> list:
+    "`params` as a list; `wd` checked (finite, >= 0); with `need_grad`, every parameter must have a `.grad`."
     params = list(params)
-    if wd is not None and wd < 0: raise ValueError(f'wd must be >= 0, got {wd}')
+    if wd is not None: check_float(wd, 'wd', lo=0)
     if need_grad:
         for i, p in enumerate(params):
             if p.grad is None:
                 raise ValueError(f'parameter {i} (shape {tuple(p.shape)}) has no gradient: call loss.backward() first')
     return params
 
+# %% ../nbs/04_weight_decay.ipynb #95f639e5
 def l2_penalty(params, wd) -> torch.Tensor:
     "The L2 penalty `wd * Σ p²` summed over every tensor in `params` (add it to the loss)."
     params = _checked(params, wd)
     return wd * sum((p**2).sum() for p in params)
 
+# %% ../nbs/04_weight_decay.ipynb #62310fbc
 def add_weight_decay_grad(params, wd):
     "Add the gradient of `l2_penalty(params, wd)`, `2 * wd * p`, to each `p.grad` in place (call after `backward`)."
     with torch.no_grad():
@@ -34,11 +38,14 @@ def add_weight_decay_grad(params, wd):
 # %% ../nbs/04_weight_decay.ipynb #fd2f5818
 def sgd_step(params, lr):
     "Plain gradient descent, `p -= lr * p.grad`, for every tensor in `params`."
+    lr = check_float(lr, 'lr', lo=0, lo_open=True)
     with torch.no_grad():
         for p in _checked(params, need_grad=True): p.sub_(p.grad, alpha=lr)
 
+# %% ../nbs/04_weight_decay.ipynb #231727f7
 def decay_weights(params, lr, wd):
     "Decoupled weight decay: shrink every parameter in place, `p -= lr * wd * p`, independently of its gradient."
+    lr = check_float(lr, 'lr', lo=0, lo_open=True)
     with torch.no_grad():
         for p in _checked(params, wd): p.mul_(1 - lr * wd)
 
@@ -46,6 +53,8 @@ def decay_weights(params, lr, wd):
 def adam_step(params, state:dict, lr, wd=0., decouple_wd=True, mom=0.9, sqr_mom=0.99, eps=1e-5):
     "One Adam step on `params` from their `.grad`, with decoupled weight decay (AdamW) or, if not `decouple_wd`, L2 (`grad + wd*p`). `state` keeps the running averages between calls."
     params = _checked(params, wd, need_grad=True)
+    lr, eps = check_float(lr, 'lr', lo=0, lo_open=True), check_float(eps, 'eps', lo=0, lo_open=True)
+    mom, sqr_mom = check_float(mom, 'mom', lo=0, hi=1, hi_open=True), check_float(sqr_mom, 'sqr_mom', lo=0, hi=1, hi_open=True)
     with torch.no_grad():
         for i, p in enumerate(params):
             g = p.grad if decouple_wd else p.grad + wd * p
@@ -61,8 +70,11 @@ def adam_step(params, state:dict, lr, wd=0., decouple_wd=True, mom=0.9, sqr_mom=
 # %% ../nbs/04_weight_decay.ipynb #84b06cdd
 WD_RECIPE = dict(bs=512, epochs=8, lr=5e-3, wd=0.4)    # DotProductBias with weight decay: batch size and train_collab settings
 
+# %% ../nbs/04_weight_decay.ipynb #854bbf09
 def train_with_recipe(model, dls, recipe=WD_RECIPE, **kwargs) -> Learner:
     "`train_collab(model, dls, ...)` with the epochs, lr and wd of `recipe`; `dls` must use `recipe['bs']`."
+    missing = [k for k in ('bs', 'epochs', 'lr', 'wd') if k not in recipe]
+    if missing: raise KeyError(f'recipe has no {missing}; start from WD_RECIPE, e.g. {{**WD_RECIPE, "wd": 0.1}}')
     if dls.train.bs != recipe['bs']:
         raise ValueError(f"dls has batch size {dls.train.bs} but the recipe uses bs={recipe['bs']}: "
                          f"build it with collab_dls(bs={recipe['bs']})")
