@@ -20,6 +20,15 @@ from nbdev.test import _skip_cell       # the predicate nbdev's `test_nb` uses t
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT/'nbs').glob('[0-9][0-9]_*.ipynb'))
+
+
+def _flags():
+    cfg = get_config(ROOT)
+    skip = cfg.tst_flags.split() if isinstance(cfg.tst_flags, str) else list(cfg.tst_flags)
+    force = os.environ.get('NBDEV_TEST_FLAGS', '').split()        # e.g. NBDEV_TEST_FLAGS=slow runs `#| slow` cells
+    return [f for f in skip if f not in force], force, cfg
+
+
 sys.path.insert(0, str(ROOT/'scripts'))
 from build_site import SOLUTION_MARK as SOLUTION, is_solution, exercise_groups   # noqa: E402  (one definition of an exercise, shared with the site)
 
