@@ -102,9 +102,10 @@ class RatingMatrices:
 class BayesMF:
     "Bayesian matrix factorisation with implicit feedback on both sides, sampled by blocked Gibbs; predicts the posterior mean."
     def __init__(self, n_factors=10, n_samples=250, burn_in=50, implicit=True, seed=0, rating_range=(1., 5.), thin=1, cg_tol=1e-3,
-                 init_std=0.1, num_threads=1):
+                 init_std=0.1, num_threads=1, n_chains=1):
         self.n_factors, self.n_samples = check_int(n_factors, 'n_factors', 1), check_int(n_samples, 'n_samples', 1)
         self.burn_in, self.thin, self.seed = check_int(burn_in, 'burn_in', 0), check_int(thin, 'thin', 1), check_int(seed, 'seed', 0)
+        self.n_chains = check_int(n_chains, 'n_chains', 1)
         if not isinstance(implicit, bool): raise TypeError(f'implicit must be True or False, got {implicit!r}')
         if rating_range is not None:
             if not (isinstance(rating_range, (tuple, list)) and len(rating_range) == 2): raise ValueError(f'rating_range must be (low, high) or None, got {rating_range!r}')
@@ -118,7 +119,7 @@ class BayesMF:
     def config(self) -> dict:
         return dict(n_factors=self.n_factors, n_samples=self.n_samples, burn_in=self.burn_in, implicit=self.implicit, seed=self.seed,
                     rating_range=None if self.rating_range is None else list(self.rating_range), thin=self.thin, cg_tol=self.cg_tol,
-                    init_std=self.init_std, num_threads=self.num_threads)
+                    init_std=self.init_std, num_threads=self.num_threads, n_chains=self.n_chains)
 
     def _check_x(self, x, n_users, n_items, name='x'):
         if not (isinstance(x, torch.Tensor) and x.ndim == 2 and x.shape[1] == 2 and not x.is_floating_point()):
@@ -166,53 +167,55 @@ class BayesMF:
         if len(x) == 0: raise ValueError('x is empty: nothing to learn from')
         if not torch.isfinite(y).all(): raise ValueError('y has NaN or infinite ratings; drop them')
         if torch.unique(x[:, 0] * n_items + x[:, 1]).numel() != len(x): raise ValueError('x has repeated (user, item) pairs; average them first')
-        dt, gen = torch.float64, torch.Generator().manual_seed(self.seed)
+        dt = torch.float64
         u, i, r, n, K = x[:, 0].long(), x[:, 1].long(), y.to(dt), len(y), self.n_factors + 1
         US, IS = RatingMatrices(u, i, r, n_users, n_items), RatingMatrices(i, u, r, n_items, n_users)
         rn = lambda *s: torch.randn(*s, generator=gen, dtype=dt)
-        V, W = rn(n_users, K) * self.init_std, rn(n_items, K) * self.init_std          # own vectors; column 0 is the bias
-        V[:, 0], W[:, 0] = 0, 0
-        Yv, Zv = torch.zeros(n_items, K, dtype=dt), torch.zeros(n_users, K, dtype=dt)     # implicit vectors y_j, z_v
-        mu, tau = r.mean(), torch.tensor(1., dtype=dt)
-        hyp = {g: (torch.zeros(K, dtype=dt), torch.ones(K, dtype=dt)) for g in 'VYWZ'}
         sum_r, sum_r2 = r.sum(), (r * r).sum()
         kept_P, kept_Q, mus, bu, bi, taus, lams = [], [], [], 0, 0, [], {g: 0 for g in 'VYWZ'}
         self.cg_iterations, self.history = [], []
         if valid is not None:
             vx, vy = valid; self._check_x(vx, n_users, n_items, 'valid x'); vsum = torch.zeros(len(vx), dtype=dt)
         start = time.perf_counter()
-        sweeps = range(self.burn_in + self.n_samples * self.thin)
-        for sweep in (progress_bar(sweeps) if progress else sweeps):
-            Q = W + IS.N @ Zv if self.implicit else W
-            V, Yv, it1 = self._side_step(V, Yv, Q, US, hyp['V'], hyp['Y'], mu, tau, gen)
-            P = V + US.N @ Yv if self.implicit else V
-            W, Zv, it2 = self._side_step(W, Zv, P, IS, hyp['W'], hyp['Z'], mu, tau, gen)
-            Q = W + IS.N @ Zv if self.implicit else W
-            self.cg_iterations.append((it1, it2))
-            # global mean, then noise precision, from sums over the training ratings done by sparse products
-            c = torch.cat([torch.ones(n_items, 1, dtype=dt), Q], 1)                        # (1, c_i, q_i)
-            a = torch.cat([P[:, :1], torch.ones(n_users, 1, dtype=dt), P[:, 1:]], 1)      # (b_u, 1, p_u): a·c = b_u + c_i + p_u·q_i
-            s_pred = (a * (US.R @ c)).sum()
-            prec = 1e-2 + tau * n
-            mu = tau * (sum_r - s_pred) / prec + rn(()) / prec.sqrt()
-            a[:, 0] += mu
-            cc = (US.R @ (c.unsqueeze(2) * c.unsqueeze(1)).reshape(n_items, -1)).reshape(n_users, K + 1, K + 1)
-            sse = sum_r2 - 2 * (a * (US.Rr @ c)).sum() + (a * _bmv(cc, a)).sum()
-            tau = gamma_draw(1. + n / 2, 1. + sse.clamp_min(0) / 2, gen)
-            for g, th in (('V', V), ('W', W)) + ((('Y', Yv), ('Z', Zv)) if self.implicit else ()): hyp[g] = normal_gamma_draw(th, gen)
-            if sweep >= self.burn_in and (sweep - self.burn_in) % self.thin == 0:
-                kept_P.append(P[:, 1:].float()); kept_Q.append(Q[:, 1:].float())   # float32 is plenty for an average
-                mus.append(mu.item()); bu = bu + P[:, 0]; bi = bi + Q[:, 0]; taus.append(tau.item())
-                for g in lams: lams[g] = lams[g] + hyp[g][1]
-                if valid is not None:
-                    vu, vi = vx[:, 0], vx[:, 1]
-                    vsum += mu + P[vu, 0] + Q[vi, 0] + (P[vu, 1:] * Q[vi, 1:]).sum(1)
-                    if len(mus) % log_every == 0:
-                        pred = vsum / len(mus)
-                        if self.rating_range is not None: pred = pred.clamp(*self.rating_range)
-                        self.history.append(dict(samples=len(mus), sweep=sweep + 1, valid_rmse=((pred - vy.to(dt)) ** 2).mean().sqrt().item(),
-                                                 train_rmse=math.sqrt(sse.item() / n), noise_sd=1 / math.sqrt(tau.item()),
-                                                 seconds=time.perf_counter() - start))
+        for chain in range(self.n_chains):      # independent chains (chain c seeded seed·n_chains + c); their samples are pooled
+            gen = torch.Generator().manual_seed(self.seed * self.n_chains + chain)
+            V, W = rn(n_users, K) * self.init_std, rn(n_items, K) * self.init_std          # own vectors; column 0 is the bias
+            V[:, 0], W[:, 0] = 0, 0
+            Yv, Zv = torch.zeros(n_items, K, dtype=dt), torch.zeros(n_users, K, dtype=dt)     # implicit vectors y_j, z_v
+            mu, tau = r.mean(), torch.tensor(1., dtype=dt)
+            hyp = {g: (torch.zeros(K, dtype=dt), torch.ones(K, dtype=dt)) for g in 'VYWZ'}
+            sweeps = range(self.burn_in + self.n_samples * self.thin)
+            for sweep in (progress_bar(sweeps) if progress else sweeps):
+                Q = W + IS.N @ Zv if self.implicit else W
+                V, Yv, it1 = self._side_step(V, Yv, Q, US, hyp['V'], hyp['Y'], mu, tau, gen)
+                P = V + US.N @ Yv if self.implicit else V
+                W, Zv, it2 = self._side_step(W, Zv, P, IS, hyp['W'], hyp['Z'], mu, tau, gen)
+                Q = W + IS.N @ Zv if self.implicit else W
+                self.cg_iterations.append((it1, it2))
+                # global mean, then noise precision, from sums over the training ratings done by sparse products
+                c = torch.cat([torch.ones(n_items, 1, dtype=dt), Q], 1)                        # (1, c_i, q_i)
+                a = torch.cat([P[:, :1], torch.ones(n_users, 1, dtype=dt), P[:, 1:]], 1)      # (b_u, 1, p_u): a·c = b_u + c_i + p_u·q_i
+                s_pred = (a * (US.R @ c)).sum()
+                prec = 1e-2 + tau * n
+                mu = tau * (sum_r - s_pred) / prec + rn(()) / prec.sqrt()
+                a[:, 0] += mu
+                cc = (US.R @ (c.unsqueeze(2) * c.unsqueeze(1)).reshape(n_items, -1)).reshape(n_users, K + 1, K + 1)
+                sse = sum_r2 - 2 * (a * (US.Rr @ c)).sum() + (a * _bmv(cc, a)).sum()
+                tau = gamma_draw(1. + n / 2, 1. + sse.clamp_min(0) / 2, gen)
+                for g, th in (('V', V), ('W', W)) + ((('Y', Yv), ('Z', Zv)) if self.implicit else ()): hyp[g] = normal_gamma_draw(th, gen)
+                if sweep >= self.burn_in and (sweep - self.burn_in) % self.thin == 0:
+                    kept_P.append(P[:, 1:].float()); kept_Q.append(Q[:, 1:].float())   # float32 is plenty for an average
+                    mus.append(mu.item()); bu = bu + P[:, 0]; bi = bi + Q[:, 0]; taus.append(tau.item())
+                    for g in lams: lams[g] = lams[g] + hyp[g][1]
+                    if valid is not None:
+                        vu, vi = vx[:, 0], vx[:, 1]
+                        vsum += mu + P[vu, 0] + Q[vi, 0] + (P[vu, 1:] * Q[vi, 1:]).sum(1)
+                        if len(mus) % log_every == 0:
+                            pred = vsum / len(mus)
+                            if self.rating_range is not None: pred = pred.clamp(*self.rating_range)
+                            self.history.append(dict(samples=len(mus), chain=chain, sweep=sweep + 1, valid_rmse=((pred - vy.to(dt)) ** 2).mean().sqrt().item(),
+                                                     train_rmse=math.sqrt(sse.item() / n), noise_sd=1 / math.sqrt(tau.item()),
+                                                     seconds=time.perf_counter() - start))
         self.fit_seconds = time.perf_counter() - start
         S = len(mus)
         self.mean, self.user_bias, self.item_bias = float(np.mean(mus)), bu / S, bi / S
