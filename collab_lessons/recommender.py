@@ -383,6 +383,8 @@ def _indices(self: Recommender, df) -> tuple:
     if not isinstance(df, pd.DataFrame): raise TypeError(f'predict needs a DataFrame with columns {user!r} and {item!r}, got {type(df).__name__}')
     missing = [c for c in (user, item) if c not in df.columns]
     if missing: raise KeyError(f'predict needs columns {[user, item]}; missing {missing}, the DataFrame has {list(df.columns)}')
+    dup = [c for c in (user, item) if (df.columns == c).sum() > 1]
+    if dup: raise ValueError(f'the DataFrame has more than one column named {dup}: keep one (e.g. df.loc[:, ~df.columns.duplicated()])')
     out = []
     for col, vocab in ((user, self.users), (item, self.items)):
         try: out.append(lookup(vocab, df[col]))
@@ -538,7 +540,7 @@ def _read_meta(path) -> dict:
     types = dict(weights_sha256=str, config=dict, model_config=dict, users=list, items=list, history=list)
     bad = [k for k, t in types.items() if not isinstance(meta.get(k), t)]
     if bad: raise _corrupt(f, f'lacks or has the wrong type for {bad}')
-    if meta['config'].get('model') not in MODELS: raise _corrupt(f, f"names model {meta['config'].get('model')!r}, not one of {list(MODELS)}")
+    if not isinstance(meta['config'].get('model'), str) or meta['config'].get('model') not in MODELS: raise _corrupt(f, f"names model {meta['config'].get('model')!r}, not one of {list(MODELS)}")
     for k in ('users', 'items'):
         ids = meta[k]
         if not all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in ids) or len(set(ids)) != len(ids):
@@ -734,6 +736,6 @@ def main(argv=None) -> int:
         with distributed() as (rank, world_size):
             say = print if rank == 0 else (lambda *a, **k: None)
             return _run(args, say, rank == 0 and not args.quiet and sys.stdout.isatty(), rank, world_size)
-    except (ValueError, KeyError, TypeError, OSError) as e:
+    except (ValueError, KeyError, TypeError, OSError, ArithmeticError) as e:   # ArithmeticError: training diverged
         print(f'collab-recommend: error{f" (rank {rank})" if rank else ""}: {_cli_message(e)}', file=sys.stderr)
         return 1
