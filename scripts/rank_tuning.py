@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 from collab_lessons.data import fold, random_split, synthetic_ratings
+from collab_lessons.evaluation import ranking_metrics
 
 torch.set_num_threads(1)
 N_USERS, N_ITEMS = 943, 1682           # ML-100K ids are 1..943 and 1..1682: index = id - 1
@@ -33,21 +34,10 @@ def matrix(df, values=None):
 
 
 def ndcg_at_k(scores, train, test, k=10, relevant=4):
-    "Mean NDCG@k over users with a relevant test item; seen items and items absent from train excluded."
-    scores = scores.copy()
-    seen = matrix(train) > 0
-    scores[seen] = -np.inf
-    scores[:, ~seen.any(0)] = -np.inf                              # only items of the training set are candidates
-    rel = test[test.rating >= relevant]
-    rel = rel[rel.movie.isin(train.movie.unique())]
-    truth = matrix(rel) > 0
-    users = np.flatnonzero(truth.any(1))
-    top = np.argsort(-scores[users], axis=1, kind='stable')[:, :k]
-    hits = np.take_along_axis(truth[users], top, 1)
-    disc = 1 / np.log2(np.arange(2, k + 2))
-    n_rel = truth[users].sum(1)
-    ideal = np.array([disc[:min(n, k)].sum() for n in n_rel])
-    return float(((hits * disc).sum(1) / ideal).mean())
+    "Mean NDCG@k of the score matrix `scores` (users x items, index = id - 1) by the lesson's `ranking_metrics`."
+    items = np.sort(train.movie.unique())
+    score_fn = lambda users: scores[np.asarray(users) - 1][:, items - 1]
+    return ranking_metrics(score_fn, train, test, items=items, k=k, relevant=relevant)[f'ndcg@{k}']
 
 
 def ease_B(X, lam, drop=0.0, beta=0.0):
@@ -153,7 +143,6 @@ if __name__ == '__main__':
     if args.what == 'bpr':
         from collab_lessons.rankings import BPR, ranking_scores
         from collab_lessons.trainer import encode
-        from collab_lessons.evaluation import ranking_metrics
         b, _ = data[0]; fr, vr = carve(b)
         xb, yb, vb = encode(b); xf, yf, _ = encode(fr, vocab=vb)
         for p in [dict(lr=1e-2, wd=0.1), dict(lr=1e-2, wd=0.5), dict(lr=3e-2, wd=0.1), dict(lr=3e-2, wd=0.5), dict(lr=3e-2, wd=1.),
