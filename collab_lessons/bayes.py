@@ -86,23 +86,29 @@ def _inv_from_chol(L):
 
 # %% ../nbs/14_bayes.ipynb #ccb99270
 class RatingMatrices:
-    "The sparse matrices one side of the sampler needs: rows are users (items), columns items (users)."
+    "The sparse matrices one side of the sampler needs: rows are users (items), columns items (users); `reweight` sets each rating's noise precision."
     def __init__(self, rows, cols, r, n_rows, n_cols):
-        n = len(r); one = torch.ones(n, dtype=r.dtype)
-        cnt_r = torch.bincount(rows, minlength=n_rows).to(r.dtype); cnt_c = torch.bincount(cols, minlength=n_cols).to(r.dtype)
-        self.R, self.Rr = _csr(rows, cols, one, (n_rows, n_cols)), _csr(rows, cols, r, (n_rows, n_cols))
+        n = len(r)
+        cnt_r = torch.bincount(rows, minlength=n_rows).to(r.dtype)
+        self.R = _csr(rows, cols, torch.arange(n, dtype=r.dtype), (n_rows, n_cols))    # its values: each entry's row of x, for reweight
+        self.order, self.r = self.R.values().long(), r
         w = 1 / cnt_r.clamp_min(1)[rows].sqrt()
         self.N, self.NT, self.N2T = _csr(rows, cols, w, (n_rows, n_cols)), _csr(cols, rows, w, (n_cols, n_rows)), _csr(cols, rows, w * w, (n_cols, n_rows))
+        self.reweight(torch.ones(n, dtype=r.dtype))
+    def _like_R(self, values): return torch.sparse_csr_tensor(self.R.crow_indices(), self.R.col_indices(), values, self.R.shape)
+    def reweight(self, w):
+        "Noise precision `w` of each rating (in x's row order): Rw holds w, Rrw holds w·r, and `noise` is scaled by √w."
+        wo = w[self.order]
+        self.Rw, self.Rrw, self.sqrt_w = self._like_R(wo), self._like_R(wo * self.r[self.order]), wo.sqrt()
     def noise(self, gen):
-        "R with standard normal values instead of ones."
-        v = torch.randn(self.R.values().shape, generator=gen, dtype=self.R.dtype)
-        return torch.sparse_csr_tensor(self.R.crow_indices(), self.R.col_indices(), v, self.R.shape)
+        "The rating pattern with N(0, w) values: the perturbation of the data term in perturb-then-solve."
+        return self._like_R(torch.randn(self.order.shape, generator=gen, dtype=self.r.dtype) * self.sqrt_w)
 
 # %% ../nbs/14_bayes.ipynb #17126eb7
 class BayesMF:
-    "Bayesian matrix factorisation with implicit feedback on both sides, sampled by blocked Gibbs; predicts the posterior mean."
+    "Bayesian matrix factorisation with implicit feedback on both sides and per-user, per-movie noise, sampled by blocked Gibbs; predicts the posterior mean."
     def __init__(self, n_factors=10, n_samples=250, burn_in=50, implicit=True, seed=0, rating_range=(1., 5.), thin=1, cg_tol=1e-3,
-                 init_std=0.1, num_threads=1, n_chains=1):
+                 init_std=0.1, num_threads=1, n_chains=1, noise_shape=8.):
         self.n_factors, self.n_samples = check_int(n_factors, 'n_factors', 1), check_int(n_samples, 'n_samples', 1)
         self.burn_in, self.thin, self.seed = check_int(burn_in, 'burn_in', 0), check_int(thin, 'thin', 1), check_int(seed, 'seed', 0)
         self.n_chains = check_int(n_chains, 'n_chains', 1)
@@ -115,11 +121,13 @@ class BayesMF:
         self.cg_tol = check_float(cg_tol, 'cg_tol', 0, 1, lo_open=True, hi_open=True)
         self.init_std = check_float(init_std, 'init_std', 0, lo_open=True)
         self.num_threads = None if num_threads is None else check_int(num_threads, 'num_threads', 1)
+        # noise precision of rating (u, i) is τ_u·κ_i, each Gamma(noise_shape, ·) a priori (smaller: raters and movies differ more); None: one τ for all
+        self.noise_shape = None if noise_shape is None else check_float(noise_shape, 'noise_shape', 0, lo_open=True)
 
     def config(self) -> dict:
         return dict(n_factors=self.n_factors, n_samples=self.n_samples, burn_in=self.burn_in, implicit=self.implicit, seed=self.seed,
                     rating_range=None if self.rating_range is None else list(self.rating_range), thin=self.thin, cg_tol=self.cg_tol,
-                    init_std=self.init_std, num_threads=self.num_threads, n_chains=self.n_chains)
+                    init_std=self.init_std, num_threads=self.num_threads, n_chains=self.n_chains, noise_shape=self.noise_shape)
 
     def _check_x(self, x, n_users, n_items, name='x'):
         if not (isinstance(x, torch.Tensor) and x.ndim == 2 and x.shape[1] == 2 and not x.is_floating_point()):
@@ -127,30 +135,30 @@ class BayesMF:
         if len(x) and (x.min() < 0 or x[:, 0].max() >= n_users or x[:, 1].max() >= n_items):
             raise ValueError(f'{name} has indices outside [0, {n_users}) x [0, {n_items}): map unknown users/items elsewhere (e.g. a fallback)')
 
-    def _side_step(self, own, imp, other, S, hyp_own, hyp_imp, mu, tau, gen):
-        "Draw (own, imp) of one side given the other side's vectors `other` (rows x K, K = 1 + n_factors)."
+    def _side_step(self, own, imp, other, S, hyp_own, hyp_imp, mu, gen):
+        "Draw (own, imp) of one side given the other side's vectors `other` (rows x K, K = 1 + n_factors); S's weights are the ratings' noise precisions."
         K = own.shape[1]
         x = other.clone(); x[:, 0] = 1.                                     # features (1, q_i) ...
         off = mu + other[:, 0]                                              # ... and offset mu + c_i
-        H = (S.R @ (x.unsqueeze(2) * x.unsqueeze(1)).reshape(-1, K * K)).reshape(-1, K, K)   # Σ_i x_i x_iᵀ per row
-        g0 = S.Rr @ x - S.R @ (off.unsqueeze(1) * x)                       # Σ_i (r - mu - c_i) x_i per row
+        H = (S.Rw @ (x.unsqueeze(2) * x.unsqueeze(1)).reshape(-1, K * K)).reshape(-1, K, K)   # Σ_i w_ui x_i x_iᵀ per row
+        g0 = S.Rrw @ x - S.Rw @ (off.unsqueeze(1) * x)                     # Σ_i w_ui (r - mu - c_i) x_i per row
         m_own, l_own = hyp_own
-        G = tau * H + torch.diag_embed(l_own.expand_as(own))                # posterior precision of each own vector
+        G = H + torch.diag_embed(l_own.expand_as(own))                      # posterior precision of each own vector
         LG = torch.linalg.cholesky(G)
         its = 0
         if self.implicit:
             # (own, imp) jointly: imp with own integrated out (a Gaussian marginal), then own given imp
             Gi = _inv_from_chol(LG)
             E = torch.diag_embed(l_own.expand_as(own)) - l_own.unsqueeze(1) * Gi * l_own     # Λ - Λ G⁻¹ Λ
-            g = g0 + (S.noise(gen) @ x) / tau.sqrt() + _bmv(H, torch.randn(own.shape, generator=gen, dtype=own.dtype) / l_own.sqrt())
-            data = l_own * _bmv(Gi, tau * g) - _bmv(E, m_own.expand_as(own))
+            g = g0 + S.noise(gen) @ x + _bmv(H, torch.randn(own.shape, generator=gen, dtype=own.dtype) / l_own.sqrt())
+            data = l_own * _bmv(Gi, g) - _bmv(E, m_own.expand_as(own))
             m_imp, l_imp = hyp_imp
             rhs = S.NT @ data + l_imp * m_imp + l_imp.sqrt() * torch.randn(imp.shape, generator=gen, dtype=imp.dtype)
             B = (S.N2T @ E.reshape(-1, K * K)).reshape(-1, K, K) + torch.diag_embed(l_imp.expand_as(imp))   # block diagonal of A
             Bi = _inv_from_chol(torch.linalg.cholesky(B))
             imp, its = conjugate_gradients(lambda v: S.NT @ _bmv(E, S.N @ v) + l_imp * v, rhs, imp, lambda v: _bmv(Bi, v), self.cg_tol)
             g0 = g0 - _bmv(H, S.N @ imp)
-        own = gaussian_draw(G, tau * g0 + l_own * m_own, gen, chol=LG)
+        own = gaussian_draw(G, g0 + l_own * m_own, gen, chol=LG)
         return own, imp, its
 
     def fit(self, x, y, n_users, n_items, progress=False, valid=None, log_every=10) -> 'BayesMF':
@@ -171,8 +179,8 @@ class BayesMF:
         u, i, r, n, K = x[:, 0].long(), x[:, 1].long(), y.to(dt), len(y), self.n_factors + 1
         US, IS = RatingMatrices(u, i, r, n_users, n_items), RatingMatrices(i, u, r, n_items, n_users)
         rn = lambda *s: torch.randn(*s, generator=gen, dtype=dt)
-        sum_r, sum_r2 = r.sum(), (r * r).sum()
-        kept_P, kept_Q, mus, bu, bi, taus, lams = [], [], [], 0, 0, [], {g: 0 for g in 'VYWZ'}
+        cnt_u, cnt_i = torch.bincount(u, minlength=n_users).to(dt), torch.bincount(i, minlength=n_items).to(dt)
+        kept_P, kept_Q, mus, bu, bi, taus, tau_u, kap_i, lams = [], [], [], 0, 0, [], 0, 0, {g: 0 for g in 'VYWZ'}
         self.cg_iterations, self.history = [], []
         if valid is not None:
             vx, vy = valid; self._check_x(vx, n_users, n_items, 'valid x'); vsum = torch.zeros(len(vx), dtype=dt)
@@ -182,30 +190,36 @@ class BayesMF:
             V, W = rn(n_users, K) * self.init_std, rn(n_items, K) * self.init_std          # own vectors; column 0 is the bias
             V[:, 0], W[:, 0] = 0, 0
             Yv, Zv = torch.zeros(n_items, K, dtype=dt), torch.zeros(n_users, K, dtype=dt)     # implicit vectors y_j, z_v
-            mu, tau = r.mean(), torch.tensor(1., dtype=dt)
+            mu, tau, kap, beta = r.mean(), torch.ones(n_users, dtype=dt), torch.ones(n_items, dtype=dt), torch.tensor(1., dtype=dt)
+            US.reweight(tau[u] * kap[i]); IS.reweight(tau[u] * kap[i])
             hyp = {g: (torch.zeros(K, dtype=dt), torch.ones(K, dtype=dt)) for g in 'VYWZ'}
             sweeps = range(self.burn_in + self.n_samples * self.thin)
             for sweep in (progress_bar(sweeps) if progress else sweeps):
                 Q = W + IS.N @ Zv if self.implicit else W
-                V, Yv, it1 = self._side_step(V, Yv, Q, US, hyp['V'], hyp['Y'], mu, tau, gen)
+                V, Yv, it1 = self._side_step(V, Yv, Q, US, hyp['V'], hyp['Y'], mu, gen)
                 P = V + US.N @ Yv if self.implicit else V
-                W, Zv, it2 = self._side_step(W, Zv, P, IS, hyp['W'], hyp['Z'], mu, tau, gen)
+                W, Zv, it2 = self._side_step(W, Zv, P, IS, hyp['W'], hyp['Z'], mu, gen)
                 Q = W + IS.N @ Zv if self.implicit else W
                 self.cg_iterations.append((it1, it2))
-                # global mean, then noise precision, from sums over the training ratings done by sparse products
-                c = torch.cat([torch.ones(n_items, 1, dtype=dt), Q], 1)                        # (1, c_i, q_i)
-                a = torch.cat([P[:, :1], torch.ones(n_users, 1, dtype=dt), P[:, 1:]], 1)      # (b_u, 1, p_u): a·c = b_u + c_i + p_u·q_i
-                s_pred = (a * (US.R @ c)).sum()
-                prec = 1e-2 + tau * n
-                mu = tau * (sum_r - s_pred) / prec + rn(()) / prec.sqrt()
-                a[:, 0] += mu
-                cc = (US.R @ (c.unsqueeze(2) * c.unsqueeze(1)).reshape(n_items, -1)).reshape(n_users, K + 1, K + 1)
-                sse = sum_r2 - 2 * (a * (US.Rr @ c)).sum() + (a * _bmv(cc, a)).sum()
-                tau = gamma_draw(1. + n / 2, 1. + sse.clamp_min(0) / 2, gen)
+                # global mean, then noise precisions, from the training ratings' residuals
+                pred0 = P[u, 0] + Q[i, 0] + (P[u, 1:] * Q[i, 1:]).sum(1)
+                w = tau[u] * kap[i]
+                prec = 1e-2 + w.sum()
+                mu = (w * (r - pred0)).sum() / prec + rn(()) / prec.sqrt()
+                e2 = (r - mu - pred0) ** 2
+                sse = e2.sum()
+                if self.noise_shape is None: tau = gamma_draw(1. + n / 2, 1. + sse / 2, gen).expand(n_users).clone()
+                else:                                                   # τ_u ~ Gamma(a, β) with β learned, κ_i ~ Gamma(a, a) (mean 1)
+                    a_ = self.noise_shape
+                    tau = gamma_draw(a_ + cnt_u / 2, beta + torch.zeros(n_users, dtype=dt).index_add_(0, u, kap[i] * e2) / 2, gen)
+                    beta = gamma_draw(1. + n_users * a_, 1. + tau.sum(), gen)
+                    kap = gamma_draw(a_ + cnt_i / 2, a_ + torch.zeros(n_items, dtype=dt).index_add_(0, i, tau[u] * e2) / 2, gen)
+                w = tau[u] * kap[i]
+                US.reweight(w); IS.reweight(w)
                 for g, th in (('V', V), ('W', W)) + ((('Y', Yv), ('Z', Zv)) if self.implicit else ()): hyp[g] = normal_gamma_draw(th, gen)
                 if sweep >= self.burn_in and (sweep - self.burn_in) % self.thin == 0:
                     kept_P.append(P[:, 1:].float()); kept_Q.append(Q[:, 1:].float())   # float32 is plenty for an average
-                    mus.append(mu.item()); bu = bu + P[:, 0]; bi = bi + Q[:, 0]; taus.append(tau.item())
+                    mus.append(mu.item()); bu = bu + P[:, 0]; bi = bi + Q[:, 0]; taus.append(w.mean().item()); tau_u = tau_u + tau; kap_i = kap_i + kap
                     for g in lams: lams[g] = lams[g] + hyp[g][1]
                     if valid is not None:
                         vu, vi = vx[:, 0], vx[:, 1]
@@ -214,14 +228,15 @@ class BayesMF:
                             pred = vsum / len(mus)
                             if self.rating_range is not None: pred = pred.clamp(*self.rating_range)
                             self.history.append(dict(samples=len(mus), chain=chain, sweep=sweep + 1, valid_rmse=((pred - vy.to(dt)) ** 2).mean().sqrt().item(),
-                                                     train_rmse=math.sqrt(sse.item() / n), noise_sd=1 / math.sqrt(tau.item()),
+                                                     train_rmse=math.sqrt(sse.item() / n), noise_sd=1 / math.sqrt(w.mean().item()),
                                                      seconds=time.perf_counter() - start))
         self.fit_seconds = time.perf_counter() - start
         S = len(mus)
         self.mean, self.user_bias, self.item_bias = float(np.mean(mus)), bu / S, bi / S
         self.user_factors, self.item_factors = torch.cat(kept_P, 1) / S, torch.cat(kept_Q, 1)
         self.n_users, self.n_items = n_users, n_items
-        self.noise_precision = float(np.mean(taus))                    # posterior means of τ and of the prior precisions
+        self.noise_precision = float(np.mean(taus))                    # posterior means: the ratings' average noise precision, ...
+        self.user_noise, self.item_noise = tau_u / S, kap_i / S         # ... τ_u, κ_i and the prior precisions
         self.prior_precision = {dict(V='user', Y='user implicit', W='item', Z='item implicit')[g]: (v / S).tolist() for g, v in lams.items()
                                 if self.implicit or g in 'VW'}
         return self

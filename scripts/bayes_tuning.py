@@ -6,6 +6,7 @@ canonical test files with the chosen settings (reporting only, never for choosin
     .venv/bin/python scripts/bayes_tuning.py --carve --folds 1 --n_factors 10 20 --n_samples 300
     .venv/bin/python scripts/bayes_tuning.py --test --folds 1 2 3 4 5 --threads 2
     .venv/bin/python scripts/bayes_tuning.py --carve --folds 1 2 --n_chains 2 --n_samples 150
+    .venv/bin/python scripts/bayes_tuning.py --carve --folds 1 2 --noise_shape none 8 32
 """
 import argparse, json, time
 import numpy as np
@@ -32,6 +33,8 @@ def main():
     ap.add_argument('--n_factors', type=int, nargs='+', default=[None])
     ap.add_argument('--n_samples', type=int, default=None); ap.add_argument('--burn_in', type=int, default=None)
     ap.add_argument('--n_chains', type=int, default=None, help='independent chains pooled (BayesMF n_chains)')
+    ap.add_argument('--noise_shape', type=lambda v: None if v == 'none' else float(v), nargs='+', default=[8.],
+                    help="BayesMF noise_shape values to try ('none': one shared noise precision)")
     ap.add_argument('--no_implicit', action='store_true'); ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=1); ap.add_argument('--log_every', type=int, default=50)
     a = ap.parse_args()
@@ -43,9 +46,9 @@ def main():
         iu, ii = lookup(vocab['user'], valid.user), lookup(vocab['item'], valid.movie)
         known = (iu >= 0) & (ii >= 0)
         vx = torch.from_numpy(np.stack([iu, ii], 1)[known]).long(); vy = torch.tensor(valid.rating.to_numpy()[known])
-        for nf in a.n_factors:
+        for nf, ns in [(nf, ns) for nf in a.n_factors for ns in a.noise_shape]:
             kw = {k_: v for k_, v in dict(n_factors=nf, n_samples=a.n_samples, burn_in=a.burn_in, n_chains=a.n_chains).items() if v is not None}
-            model = BayesMF(implicit=not a.no_implicit, seed=a.seed, **kw)
+            model = BayesMF(implicit=not a.no_implicit, seed=a.seed, noise_shape=ns, **kw)
             wall, cpu = time.perf_counter(), time.process_time()
             model.fit(x, y, len(vocab['user']), len(vocab['item']), valid=(vx, vy) if a.carve else None, log_every=a.log_every)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
