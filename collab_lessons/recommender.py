@@ -23,7 +23,7 @@ from .scale import auto_adamw, distributed, fit_distributed, world
 # %% auto #0
 __all__ = ['RECIPES', 'NN_LAYERS', 'MIN_STEPS', 'SMALL_DATA', 'WEIGHTS', 'CONFIG', 'FORMAT', 'MODELS', 'rating_y_range',
            'default_factors', 'item_column', 'SmallDataWarning', 'ModelKind', 'RatingNet', 'RankingModel', 'BayesModel',
-           'Recommender', 'main']
+           'Recommender', 'check_save_path', 'main']
 
 # %% ../nbs/16_recommender.ipynb #ed934fc0
 RECIPES = {'dot': LEAN_RECIPE, 'nn': dict(epochs=5, lr=2e-2, wd=1.0, bs=4096)}   # tuned on ML-100K's seeded split
@@ -240,8 +240,8 @@ class BayesModel(ModelKind):
         return model, model.history
     def pair_scores(self, model, x) -> np.ndarray:
         with torch.no_grad(): return torch.cat([model.predict(xb) for xb in x.split(65536)]).double().numpy()
-    def user_scores(self, model, users) -> np.ndarray:
-        with torch.no_grad(): return model.scores(users).double().numpy()
+    def user_scores(self, model, users) -> np.ndarray:           # unclipped, so items predicted above the top of the scale still rank in order
+        with torch.no_grad(): return model.scores(users, clip=False).double().numpy()
     def item_biases(self, model): return model.item_bias
     def from_state(self, state, n_users, n_items): return self.cls.from_state(state)
 
@@ -503,16 +503,24 @@ def _json_default(o):
     if isinstance(o, (tuple, np.ndarray)): return list(o)
     raise TypeError(f'{type(o).__name__} is not JSON serialisable')
 
-# %% ../nbs/16_recommender.ipynb #233cbeb2-1
-@patch
-def save(self: Recommender, path) -> Path:
-    """Write the model to directory `path`: `weights.pt` (plain tensors) and `recommender.json` (config, ids, titles and the
-    SHA-256 of `weights.pt`). Crash-safe: an existing model at `path` is replaced atomically (`data.atomic_dir`)."""
+# %% ../nbs/16_recommender.ipynb #651b5600
+def check_save_path(path) -> Path:
+    "`path` as a `Path` if `Recommender.save` can write a model there (the CLI checks `--out` before training): a directory name, not a file or a folder of other files, under a writable directory."
     if not isinstance(path, (str, os.PathLike)): raise TypeError(f'path must be a directory name (str or Path), got {type(path).__name__}')
     path = Path(path)
     if path.exists() and not path.is_dir(): raise FileExistsError(f'{path} is a file, not a directory; choose another path')
     if path.is_dir() and any(path.iterdir()) and not (path/CONFIG).exists():
         raise FileExistsError(f'{path} exists and is not a saved Recommender (no {CONFIG}); choose another path or remove it')
+    place = next(p for p in path.absolute().parents if p.exists())
+    if not os.access(place, os.W_OK): raise PermissionError(f'{place} is not writable, so {path} cannot be saved there; choose another path')
+    return path
+
+# %% ../nbs/16_recommender.ipynb #233cbeb2-1
+@patch
+def save(self: Recommender, path) -> Path:
+    """Write the model to directory `path`: `weights.pt` (plain tensors) and `recommender.json` (config, ids, titles and the
+    SHA-256 of `weights.pt`). Crash-safe: an existing model at `path` is replaced atomically (`data.atomic_dir`)."""
+    path = check_save_path(path)
     state = self.kind.state(self.model)
     tensors = {f'model.{k}': v.detach().contiguous() for k, v in state['tensors'].items()}
     tensors.update(seen=self.seen, user_bias=torch.tensor(self.user_bias), item_bias=torch.tensor(self.item_bias))
@@ -697,6 +705,7 @@ def _evaluate(rec, train, valid, say):
 
 # %% ../nbs/16_recommender.ipynb #a1b2c342-3
 def _run(args, say, progress, rank=0, world_size=1) -> int:
+    if rank == 0: check_save_path(args.out)                   # before reading and training, not after
     if args.csv: ratings, user, item, rating = _read_csv(args); title = args.title_col
     else: ratings, user, item, rating, title = load_ratings(), args.user_col, args.item_col or 'movie', args.rating_col or 'rating', args.title_col or 'title'
     if len(ratings) == 0: raise ValueError(f'{args.csv} has a header but no rows: nothing to learn from')
