@@ -4,15 +4,18 @@
 
 # %% ../nbs/15_scale.ipynb #5ca1e005
 from __future__ import annotations
-import contextlib, math, os
+import contextlib, math, os, types
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from .trainer import AdamW, param_groups, fit, shuffled_batches
 
 # %% auto #0
-__all__ = ['ROWWISE_MIN_PARAMS', 'sparse_embeddings', 'RowAdamW', 'rowwise_adamw', 'synthetic_tensors', 'embedding_params',
-           'auto_adamw', 'epoch_seconds', 'world', 'distributed', 'shard', 'fit_distributed']
+__all__ = ['ROWWISE_MIN_PARAMS', 'ROWWISE_WD_DIVISOR', 'sparse_embeddings', 'RowAdamW', 'rowwise_adamw', 'synthetic_tensors',
+           'prefetch', 'adamw_rows', 'catch_up_rows', 'compiled', 'FusedRowAdamW', 'fused_rowwise_adamw',
+           'step_profile', 'embedding_params', 'auto_adamw', 'epoch_seconds', 'world', 'distributed', 'shard',
+           'fit_distributed']
 
 # %% ../nbs/15_scale.ipynb #5ca1e008
 def sparse_embeddings(model, sparse=True):
@@ -30,14 +33,23 @@ class RowAdamW(AdamW):
         for emb in embeddings:                       # bring the rows a forward pass reads up to date first
             if id(emb.weight) in mine: emb.register_forward_pre_hook(lambda mod, args: self.catch_up(mod.weight, args[0]))
 
-    def _state(self, p):
-        if p not in self.state:
-            st = super()._state(p)
+    def _row_state(self, p, st):
+        "Add the row-wise bookkeeping to the state of a parameter with sparse gradients (dense parameters never get it)."
+        if 'last' not in st:
             st.update(last_p=torch.zeros(len(p), dtype=torch.long),          # step up to which each row's weights are up to date
                       last=torch.zeros(len(p), dtype=torch.long),            # ... and its m and v
                       logs=torch.zeros(64, 3, dtype=torch.float64),          # cumulative log(1 - lr*wd), log(β1), log(β2) per step
                       pos=torch.full((len(p),), -1, dtype=torch.long))       # scratch for finding distinct rows
-        return self.state[p]
+        return st
+
+    def _log_step(self, st, g):
+        "Record step `t`'s factors in `logs` (cumulative logs: a row's catch-up over any span is one subtraction and one exp); returns `logs`."
+        lr, (b1, b2), wd, t = g['lr'], g['betas'], g['weight_decay'], st['step']
+        if lr * wd >= 1: raise ValueError(f'lr*wd = {lr * wd:g} must be < 1 (each step multiplies the weights by 1 - lr*wd)')
+        if t >= len(st['logs']): st['logs'] = torch.cat([st['logs'], torch.zeros_like(st['logs'])])
+        logs = st['logs']
+        logs[t] = logs[t - 1] + torch.tensor([math.log1p(-lr * wd), math.log(max(b1, 1e-300)), math.log(max(b2, 1e-300))], dtype=torch.float64)   # β = 0: a factor of 1e-300, 0 in float32
+        return logs
 
     @staticmethod
     def _distinct(idx, pos):
@@ -54,7 +66,7 @@ class RowAdamW(AdamW):
     def catch_up(self, p, idx):
         "Apply to the weights of the rows in `idx` the decay of the steps since they were last updated."
         st = self.state.get(p)
-        if st is None or st['step'] == 0 or not torch.is_tensor(idx): return
+        if st is None or 'last' not in st or st['step'] == 0 or not torch.is_tensor(idx): return
         rows, _, _ = self._distinct(idx.flatten(), st['pos'])
         f = (st['logs'][st['step'], 0] - st['logs'][:, 0].index_select(0, st['last_p'].index_select(0, rows))).exp_().to(p.dtype)
         p.index_copy_(0, rows, p.index_select(0, rows).mul_(f.view((-1,) + (1,) * (p.dim() - 1))))
@@ -62,11 +74,8 @@ class RowAdamW(AdamW):
 
     def update(self, p, grad, st, g):
         if not grad.is_sparse: return super().update(p, grad, st, g)      # dense parameters: plain AdamW
-        lr, (b1, b2), eps, wd, t = g['lr'], g['betas'], g['eps'], g['weight_decay'], st['step']
-        logs = st['logs']
-        if t >= len(logs): logs = st['logs'] = torch.cat([logs, torch.zeros_like(logs)])
-        if lr * wd >= 1: raise ValueError(f'lr*wd = {lr * wd:g} must be < 1 (each step multiplies the weights by 1 - lr*wd)')
-        logs[t] = logs[t - 1] + torch.tensor([math.log1p(-lr * wd), math.log(max(b1, 1e-300)), math.log(max(b2, 1e-300))], dtype=torch.float64)   # β = 0: a factor of 1e-300, 0 in float32
+        lr, (b1, b2), eps, t = g['lr'], g['betas'], g['eps'], st['step']
+        logs = self._log_step(self._row_state(p, st), g)
         idx, values = grad._indices()[0], grad._values()                    # one entry per lookup, repeated rows included
         rows, first, rep = self._distinct(idx, st['pos'])
         gr = torch.zeros(len(rows), *p.shape[1:], dtype=p.dtype).index_add_(0, (first.cumsum(0) - 1).index_select(0, rep), values)
@@ -114,31 +123,175 @@ def synthetic_tensors(n_users, n_items, n_ratings, n_factors=5, seed=0, noise=0.
         y[s:s + k] = (mean + ub[u] + ib[i] + (uf[u] * itf[i]).sum(1) + noise * torch.randn(k, generator=g)).clamp_(1, 5)
     return x, y
 
+# %% ../nbs/15_scale.ipynb #5ca1e100
+def prefetch(a, i, j):
+    "Ask the CPU to start loading `a[i, j]` (`a[i]` for a vector) into its cache, because a loop will read and write it soon; does nothing in Python (`compiled` makes it the LLVM instruction)."
+
+def _prefetch_intrinsic():
+    "`prefetch` for numba: `llvm.prefetch` of the address of `a[i, j]` (write, keep in all cache levels)."
+    from llvmlite import ir
+    from numba import types
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+    def prefetch(typingctx, a, i, j):
+        def codegen(context, builder, sig, args):
+            aryty = sig.args[0]
+            ary = context.make_array(aryty)(context, builder, args[0])
+            idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], sig.args[1:])][:aryty.ndim]
+            ptr = builder.bitcast(cgutils.get_item_pointer(context, builder, aryty, ary, idx), ir.IntType(8).as_pointer())
+            fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [ptr.type] + [ir.IntType(32)] * 3), 'llvm.prefetch.p0')
+            builder.call(fn, [ptr] + [ir.Constant(ir.IntType(32), v) for v in (1, 3, 1)])
+            return context.get_dummy_value()
+        return types.void(a, i, j), codegen
+    return intrinsic(prefetch)
+
+# %% ../nbs/15_scale.ipynb #5ca1e102
+def adamw_rows(p, m, v, last, last_p, pos, logs, idx, values, t, lr, b1, b2, eps):
+    "`RowAdamW.update` of one table as loops over numpy arrays: sum each distinct row's gradient, catch up its `m`, `v` (and `p`), take step `t`."
+    n, d, ahead = len(idx), p.shape[1], 4
+    rows, slot, n_rows = np.empty(n, np.int64), np.empty(n, np.int64), 0
+    for k in range(n):                               # distinct rows in order of first lookup; pos[row] = its slot
+        if k + 4 * ahead < n: prefetch(pos, idx[k + 4 * ahead], 0)
+        r = idx[k]
+        if pos[r] < 0:
+            pos[r] = n_rows; rows[n_rows] = r; n_rows += 1
+        slot[k] = pos[r]
+    g = np.zeros((n_rows, d), np.float32)
+    for k in range(n):                               # the gradient of each distinct row (index_add_, in the same order)
+        s = slot[k]
+        for j in range(d): g[s, j] += values[k, j]
+    c1, c2 = np.float32(lr / (1 - b1 ** t)), np.float32(1 / math.sqrt(1 - b2 ** t))
+    a1, a2, e = np.float32(1 - b1), np.float32(1 - b2), np.float32(eps)
+    for s in range(n_rows):                          # catch up and update each row once: one read and one write of p, m, v
+        if s + ahead < n_rows:                       # start loading a row a few iterations before it is needed
+            q = rows[s + ahead]
+            prefetch(last, q, 0); prefetch(last_p, q, 0)
+            for j in range(0, d, 16): prefetch(p, q, j); prefetch(m, q, j); prefetch(v, q, j)
+        r = rows[s]
+        fp = np.exp(np.float32(logs[t, 0] - logs[last_p[r], 0]))
+        f1 = np.exp(np.float32(logs[t, 1] - logs[last[r], 1]))
+        f2 = np.exp(np.float32(logs[t, 2] - logs[last[r], 2]))
+        for j in range(d):
+            gj = g[s, j]
+            mj = m[r, j] * f1 + a1 * gj
+            vj = v[r, j] * f2 + a2 * gj * gj
+            m[r, j] = mj
+            v[r, j] = vj
+            p[r, j] = p[r, j] * fp - c1 * mj / (np.sqrt(vj) * c2 + e)
+        last[r] = t; last_p[r] = t; pos[r] = -1
+
+# %% ../nbs/15_scale.ipynb #5ca1e103
+def catch_up_rows(p, last_p, logs, idx, t):
+    "`RowAdamW.catch_up` as a loop: multiply each row of `idx` not yet brought to step `t` by the decay it missed (no distinct pass: `last_p` marks it done)."
+    n, d, ahead = len(idx), p.shape[1], 8
+    for k in range(n):
+        if k + ahead < n:
+            q = idx[k + ahead]
+            prefetch(last_p, q, 0)
+            for j in range(0, d, 16): prefetch(p, q, j)
+        r = idx[k]
+        if last_p[r] != t:
+            f = np.exp(np.float32(logs[t, 0] - logs[last_p[r], 0]))
+            for j in range(d): p[r, j] *= f
+            last_p[r] = t
+
+# %% ../nbs/15_scale.ipynb #5ca1e104
+_COMPILED = {}
+
+def compiled(f):
+    "`f` compiled by numba (`njit`, once per process), its `prefetch` calls made real; `None` when numba is not installed."
+    if f not in _COMPILED:
+        try: import numba
+        except ImportError: _COMPILED[f] = None
+        else:
+            glb = {**f.__globals__, 'prefetch': _prefetch_intrinsic()}
+            g = types.FunctionType(f.__code__, glb, f.__name__, f.__defaults__, f.__closure__)
+            _COMPILED[f] = numba.njit(g, nogil=True, error_model='numpy', fastmath=True)
+    return _COMPILED[f]
+
+# %% ../nbs/15_scale.ipynb #5ca1e105
+class FusedRowAdamW(RowAdamW):
+    "`RowAdamW` whose catch-up and row updates run as compiled loops (`catch_up_rows`, `adamw_rows`, numba): the same numbers, one pass over the rows."
+    @staticmethod
+    def _kernels(p):
+        ok = p.dim() == 2 and p.dtype == torch.float32 and p.is_contiguous()
+        return (compiled(catch_up_rows), compiled(adamw_rows)) if ok else (None, None)
+
+    @torch.no_grad()
+    def catch_up(self, p, idx):
+        st = self.state.get(p)
+        if st is None or 'last' not in st or st['step'] == 0 or not torch.is_tensor(idx): return
+        kernel = self._kernels(p)[0]
+        if kernel is None: return super().catch_up(p, idx)
+        kernel(p.detach().numpy(), st['last_p'].numpy(), st['logs'].numpy(), idx.reshape(-1).contiguous().numpy(), st['step'])
+
+    def update(self, p, grad, st, g):
+        kernel = self._kernels(p)[1]
+        if not grad.is_sparse or kernel is None: return super().update(p, grad, st, g)
+        logs = self._log_step(self._row_state(p, st), g)
+        kernel(p.detach().numpy(), st['exp_avg'].numpy(), st['exp_avg_sq'].numpy(), st['last'].numpy(), st['last_p'].numpy(), st['pos'].numpy(),
+               logs.numpy(), grad._indices()[0].contiguous().numpy(), grad._values().contiguous().numpy(), st['step'], g['lr'], *g['betas'], g['eps'])
+
+# %% ../nbs/15_scale.ipynb #5ca1e106
+def fused_rowwise_adamw(model, lr=1e-3, wd=0.01, betas=(0.9, 0.99), eps=1e-5) -> RowAdamW:
+    "`rowwise_adamw` with the compiled row updates (`FusedRowAdamW`); plain `RowAdamW` when numba is not installed."
+    embeddings = [m for m in sparse_embeddings(model).modules() if isinstance(m, nn.Embedding)]
+    cls = FusedRowAdamW if compiled(adamw_rows) is not None else RowAdamW
+    return cls(param_groups(model, wd), lr=lr, betas=betas, eps=eps, weight_decay=wd, embeddings=embeddings)
+
+# %% ../nbs/15_scale.ipynb #5ca1e110
+def step_profile(model, x, y, opt_func, bs=8192, steps=40, warmup=5, lr=1e-2, wd=0.1, seed=0) -> dict:
+    "Milliseconds per step of `fit`'s loop with `opt_func` (constant `lr`), split: batch (gather x, y), forward, catch_up (the optimiser's pre-hook, if any), backward, update (`opt.step`)."
+    import time
+    opt, gen = opt_func(model, lr, wd), torch.Generator().manual_seed(seed)
+    split = dict(batch=0., forward=0., catch_up=0., backward=0., update=0.)
+    if hasattr(opt, 'catch_up'):
+        inner = opt.catch_up
+        def timed(p, idx):
+            start = time.perf_counter(); inner(p, idx); split['catch_up'] += time.perf_counter() - start
+        opt.catch_up = timed                                          # the forward pre-hook calls self.catch_up
+    batches = torch.randperm(len(x), generator=gen)[:(steps + warmup) * bs].split(bs)
+    if len(batches) < steps + warmup: raise ValueError(f'{len(x)} ratings give {len(batches)} batches of {bs}; need steps + warmup = {steps + warmup}')
+    for s, idx in enumerate(batches):
+        if s == warmup: split = {k: 0. for k in split}; start_all = time.perf_counter()
+        t0 = time.perf_counter(); xb, yb = x[idx], y[idx]
+        t1 = time.perf_counter(); loss = F.mse_loss(model(xb), yb); loss.item()
+        t2 = time.perf_counter(); opt.zero_grad(); loss.backward()
+        t3 = time.perf_counter(); opt.step()
+        t4 = time.perf_counter()
+        split['batch'] += t1 - t0; split['forward'] += t2 - t1; split['backward'] += t3 - t2; split['update'] += t4 - t3
+    split['forward'] -= split['catch_up']
+    res = {k: 1e3 * v / steps for k, v in split.items()}
+    res['total'] = 1e3 * (time.perf_counter() - start_all) / steps
+    return res
+
 # %% ../nbs/15_scale.ipynb #5ca1e025
 ROWWISE_MIN_PARAMS = 4_000_000     # embedding parameters above which row-wise updates are cheaper (measured: scripts/scale_benchmark.py)
+ROWWISE_WD_DIVISOR = 3             # row-wise updates regularise harder at the same wd (no drift); auto_adamw divides wd by this (measured below)
 
 def embedding_params(model) -> int:
     "Number of parameters in the `nn.Embedding` tables of `model`."
     return sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Embedding))
 
 def auto_adamw(model, lr=1e-3, wd=0.01, **kwargs):
-    "The product's `opt_func`: dense `adamw` for small tables (ML-100K: the accuracy baseline), `rowwise_adamw` above `ROWWISE_MIN_PARAMS` embedding parameters."
+    "The product's `opt_func`: dense `adamw` for small tables (ML-100K: the accuracy baseline), `fused_rowwise_adamw` (compiled row-wise updates) above `ROWWISE_MIN_PARAMS` embedding parameters, with `wd / ROWWISE_WD_DIVISOR` so that `wd` keeps its dense-AdamW meaning."
     from collab_lessons.trainer import adamw
-    if embedding_params(model) > ROWWISE_MIN_PARAMS: return rowwise_adamw(model, lr, wd, **kwargs)
+    if embedding_params(model) > ROWWISE_MIN_PARAMS: return fused_rowwise_adamw(model, lr, wd / ROWWISE_WD_DIVISOR, **kwargs)
     return adamw(sparse_embeddings(model, False), lr, wd, **kwargs)
 
 # %% ../nbs/15_scale.ipynb #5ca1e028
-def epoch_seconds(n_ratings, opt_func, n_users=None, n_items=None, n_factors=50, bs=8192, seed=0, min_ratings=2_000_000) -> dict:
-    "Seconds (wall and CPU) per epoch of `fit` with `opt_func` on `n_ratings` synthetic ratings; tables grow as in `scaling_benchmark` (10√n users, 2√n items) unless given."
+def epoch_seconds(n_ratings, opt_func, n_users=None, n_items=None, n_factors=50, bs=8192, seed=0, min_ratings=2_000_000, threads=1) -> dict:
+    "Seconds (wall and CPU) per epoch of `fit` with `opt_func` on `n_ratings` synthetic ratings; tables grow as in `scaling_benchmark` (10√n users, 2√n items) unless given. A two-step fit first pays one-off costs (numba compiles, first calls)."
     import time
+    from collab_lessons.models import DotProductBias
     n_users, n_items = n_users or int(10 * math.sqrt(n_ratings)), n_items or int(2 * math.sqrt(n_ratings))
     x, y = synthetic_tensors(n_users, n_items, n_ratings, seed=seed)
-    from collab_lessons.models import DotProductBias
+    fit(DotProductBias(n_users, n_items, n_factors), x[:2 * bs], y[:2 * bs], epochs=1, bs=bs, progress=False, opt_func=opt_func, threads=threads)
     torch.manual_seed(seed); model = DotProductBias(n_users, n_items, n_factors, y_range=(0.5, 5.5))
     epochs = max(1, min_ratings // n_ratings)                    # small sizes: several epochs, so the timer sees enough work
     wall, cpu = time.perf_counter(), time.process_time()
-    fit(model, x, y, epochs=epochs, lr=1e-2, wd=0.1, bs=bs, seed=seed, progress=False, opt_func=opt_func)
-    return dict(ratings=n_ratings, users=n_users, items=n_items, epochs=epochs,
+    fit(model, x, y, epochs=epochs, lr=1e-2, wd=0.1, bs=bs, seed=seed, progress=False, opt_func=opt_func, threads=threads)
+    return dict(ratings=n_ratings, users=n_users, items=n_items, epochs=epochs, threads=threads,
                 wall_per_epoch=(time.perf_counter() - wall) / epochs, cpu_per_epoch=(time.process_time() - cpu) / epochs)
 
 # %% ../nbs/15_scale.ipynb #5ca1e031
