@@ -12,10 +12,9 @@ from torch import nn
 from .trainer import AdamW, param_groups, fit, shuffled_batches
 
 # %% auto #0
-__all__ = ['ROWWISE_MIN_PARAMS', 'ROWWISE_WD_DIVISOR', 'sparse_embeddings', 'RowAdamW', 'rowwise_adamw', 'synthetic_tensors',
-           'prefetch', 'adamw_rows', 'catch_up_rows', 'compiled', 'FusedRowAdamW', 'fused_rowwise_adamw',
-           'step_profile', 'embedding_params', 'auto_adamw', 'epoch_seconds', 'world', 'distributed', 'shard',
-           'fit_distributed']
+__all__ = ['ROWWISE_MIN_PARAMS', 'sparse_embeddings', 'RowAdamW', 'rowwise_adamw', 'synthetic_tensors', 'prefetch', 'adamw_rows',
+           'catch_up_rows', 'compiled', 'FusedRowAdamW', 'fused_rowwise_adamw', 'step_profile', 'embedding_params',
+           'auto_adamw', 'epoch_seconds', 'world', 'distributed', 'shard', 'fit_distributed']
 
 # %% ../nbs/15_scale.ipynb #5ca1e008
 def sparse_embeddings(model, sparse=True):
@@ -27,8 +26,9 @@ def sparse_embeddings(model, sparse=True):
 # %% ../nbs/15_scale.ipynb #5ca1e011
 class RowAdamW(AdamW):
     "`AdamW` that updates only the embedding rows a batch looks up (sparse gradients), applying the decay they missed when they are next read."
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01, embeddings=()):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01, embeddings=(), touch_wd=False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        self.touch_wd, self.wd_scale = touch_wd, None if touch_wd else 1.   # touch_wd: wd × the smallest share of a table's rows the first batch touches
         mine = {id(p) for g in self.param_groups for p in g['params']}
         for emb in embeddings:                       # bring the rows a forward pass reads up to date first
             if id(emb.weight) in mine: emb.register_forward_pre_hook(lambda mod, args: self.catch_up(mod.weight, args[0]))
@@ -44,12 +44,18 @@ class RowAdamW(AdamW):
 
     def _log_step(self, st, g):
         "Record step `t`'s factors in `logs` (cumulative logs: a row's catch-up over any span is one subtraction and one exp); returns `logs`."
-        lr, (b1, b2), wd, t = g['lr'], g['betas'], g['weight_decay'], st['step']
+        lr, (b1, b2), wd, t = g['lr'], g['betas'], g['weight_decay'] * self.wd_scale, st['step']
         if lr * wd >= 1: raise ValueError(f'lr*wd = {lr * wd:g} must be < 1 (each step multiplies the weights by 1 - lr*wd)')
         if t >= len(st['logs']): st['logs'] = torch.cat([st['logs'], torch.zeros_like(st['logs'])])
         logs = st['logs']
         logs[t] = logs[t - 1] + torch.tensor([math.log1p(-lr * wd), math.log(max(b1, 1e-300)), math.log(max(b2, 1e-300))], dtype=torch.float64)   # β = 0: a factor of 1e-300, 0 in float32
         return logs
+
+    def step(self):
+        if self.wd_scale is None:                    # touch_wd, first step: the smallest share of an embedding table's rows this batch touches
+            shares = [p.grad._indices()[0].unique().numel() / len(p) for g in self.param_groups for p in g['params'] if p.grad is not None and p.grad.is_sparse]
+            self.wd_scale = min(shares, default=1.)
+        super().step()
 
     @staticmethod
     def _distinct(idx, pos):
@@ -75,8 +81,8 @@ class RowAdamW(AdamW):
     def update(self, p, grad, st, g):
         if not grad.is_sparse: return super().update(p, grad, st, g)      # dense parameters: plain AdamW
         lr, (b1, b2), eps, t = g['lr'], g['betas'], g['eps'], st['step']
-        logs = self._log_step(self._row_state(p, st), g)
         idx, values = grad._indices()[0], grad._values()                    # one entry per lookup, repeated rows included
+        logs = self._log_step(self._row_state(p, st), g)
         rows, first, rep = self._distinct(idx, st['pos'])
         gr = torch.zeros(len(rows), *p.shape[1:], dtype=p.dtype).index_add_(0, (first.cumsum(0) - 1).index_select(0, rep), values)
         fp = (logs[t, 0] - logs[:, 0].index_select(0, st['last_p'].index_select(0, rows))).exp_().to(p.dtype)   # this step's decay (and any missed)
@@ -233,11 +239,11 @@ class FusedRowAdamW(RowAdamW):
                logs.numpy(), grad._indices()[0].contiguous().numpy(), grad._values().contiguous().numpy(), st['step'], g['lr'], *g['betas'], g['eps'])
 
 # %% ../nbs/15_scale.ipynb #5ca1e106
-def fused_rowwise_adamw(model, lr=1e-3, wd=0.01, betas=(0.9, 0.99), eps=1e-5) -> RowAdamW:
+def fused_rowwise_adamw(model, lr=1e-3, wd=0.01, betas=(0.9, 0.99), eps=1e-5, touch_wd=False) -> RowAdamW:
     "`rowwise_adamw` with the compiled row updates (`FusedRowAdamW`); plain `RowAdamW` when numba is not installed."
     embeddings = [m for m in sparse_embeddings(model).modules() if isinstance(m, nn.Embedding)]
     cls = FusedRowAdamW if compiled(adamw_rows) is not None else RowAdamW
-    return cls(param_groups(model, wd), lr=lr, betas=betas, eps=eps, weight_decay=wd, embeddings=embeddings)
+    return cls(param_groups(model, wd), lr=lr, betas=betas, eps=eps, weight_decay=wd, embeddings=embeddings, touch_wd=touch_wd)
 
 # %% ../nbs/15_scale.ipynb #5ca1e110
 def step_profile(model, x, y, opt_func, bs=8192, steps=40, warmup=5, lr=1e-2, wd=0.1, seed=0) -> dict:
@@ -267,16 +273,15 @@ def step_profile(model, x, y, opt_func, bs=8192, steps=40, warmup=5, lr=1e-2, wd
 
 # %% ../nbs/15_scale.ipynb #5ca1e025
 ROWWISE_MIN_PARAMS = 4_000_000     # embedding parameters above which row-wise updates are cheaper (measured: scripts/scale_benchmark.py)
-ROWWISE_WD_DIVISOR = 3             # row-wise updates regularise harder at the same wd (no drift); auto_adamw divides wd by this (measured below)
 
 def embedding_params(model) -> int:
     "Number of parameters in the `nn.Embedding` tables of `model`."
     return sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Embedding))
 
 def auto_adamw(model, lr=1e-3, wd=0.01, **kwargs):
-    "The product's `opt_func`: dense `adamw` for small tables (ML-100K: the accuracy baseline), `fused_rowwise_adamw` (compiled row-wise updates) above `ROWWISE_MIN_PARAMS` embedding parameters, with `wd / ROWWISE_WD_DIVISOR` so that `wd` keeps its dense-AdamW meaning."
+    "The product's `opt_func`: dense `adamw` for small tables (ML-100K: the accuracy baseline), `fused_rowwise_adamw` (compiled row-wise updates) above `ROWWISE_MIN_PARAMS` embedding parameters, with `wd` scaled by the smallest share of a table's rows a batch touches (`touch_wd`), so that `wd` keeps its dense-AdamW meaning."
     from collab_lessons.trainer import adamw
-    if embedding_params(model) > ROWWISE_MIN_PARAMS: return fused_rowwise_adamw(model, lr, wd / ROWWISE_WD_DIVISOR, **kwargs)
+    if embedding_params(model) > ROWWISE_MIN_PARAMS: return fused_rowwise_adamw(model, lr, wd, touch_wd=True, **kwargs)
     return adamw(sparse_embeddings(model, False), lr, wd, **kwargs)
 
 # %% ../nbs/15_scale.ipynb #5ca1e028
