@@ -91,6 +91,7 @@ class RatingMatrices:
         n = len(r)
         cnt_r = torch.bincount(rows, minlength=n_rows).to(r.dtype)
         self.R = _csr(rows, cols, torch.arange(n, dtype=r.dtype), (n_rows, n_cols))    # its values: each entry's row of x, for reweight
+        if self.R.values().numel() != n: raise ValueError('repeated (row, col) pairs: average them first (BayesMF.fit refuses them too)')
         self.order, self.r = self.R.values().long(), r
         w = 1 / cnt_r.clamp_min(1)[rows].sqrt()
         self.N, self.NT, self.N2T = _csr(rows, cols, w, (n_rows, n_cols)), _csr(cols, rows, w, (n_cols, n_rows)), _csr(cols, rows, w * w, (n_cols, n_rows))

@@ -219,6 +219,11 @@ def compiled(f):
 class FusedRowAdamW(RowAdamW):
     "`RowAdamW` whose catch-up and row updates run as compiled loops (`catch_up_rows`, `adamw_rows`, numba): the same numbers, one pass over the rows."
     @staticmethod
+    def _check_rows(p, idx):
+        "The compiled loops do not check bounds: refuse row indices outside the table before they run."
+        if len(idx) and (idx.min() < 0 or idx.max() >= len(p)): raise IndexError(f'row index out of range [0, {len(p)}): got {idx.min().item()}..{idx.max().item()}')
+
+    @staticmethod
     def _kernels(p):
         ok = p.dim() == 2 and p.dtype == torch.float32 and p.is_contiguous()
         return (compiled(catch_up_rows), compiled(adamw_rows)) if ok else (None, None)
@@ -229,11 +234,13 @@ class FusedRowAdamW(RowAdamW):
         if st is None or 'last' not in st or st['step'] == 0 or not torch.is_tensor(idx): return
         kernel = self._kernels(p)[0]
         if kernel is None: return super().catch_up(p, idx)
+        self._check_rows(p, idx)
         kernel(p.detach().numpy(), st['last_p'].numpy(), st['logs'].numpy(), idx.reshape(-1).contiguous().numpy(), st['step'])
 
     def update(self, p, grad, st, g):
         kernel = self._kernels(p)[1]
         if not grad.is_sparse or kernel is None: return super().update(p, grad, st, g)
+        self._check_rows(p, grad._indices()[0])
         logs = self._log_step(self._row_state(p, st), g)
         kernel(p.detach().numpy(), st['exp_avg'].numpy(), st['exp_avg_sq'].numpy(), st['last'].numpy(), st['last_p'].numpy(), st['pos'].numpy(),
                logs.numpy(), grad._indices()[0].contiguous().numpy(), grad._values().contiguous().numpy(), st['step'], g['lr'], *g['betas'], g['eps'])
