@@ -28,3 +28,20 @@ def test_benchmark_script_quick(tmp_path):
 def test_benchmark_script_rejects_bad_threads():
     out = subprocess.run([sys.executable, str(ROOT/'scripts'/'benchmark.py'), '--threads', '0'], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and '--threads' in out.stderr and 'at least 1' in out.stderr
+
+
+def test_scale_scripts_quick(tmp_path):
+    "The scripts behind lesson 15's committed figures run end to end on tiny sizes and write what the lesson reads."
+    out = subprocess.run([sys.executable, str(ROOT/'scripts'/'scale_benchmark.py'), '--sizes', '2e4,4e4', '--opts', 'dense,fused',
+                          '--json', str(tmp_path/'s.json')], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    s = json.loads((tmp_path/'s.json').read_text())
+    assert {(r['opt'], r['ratings']) for r in s['rows']} == {(o, n) for o in ('dense', 'fused') for n in (20_000, 40_000)}
+    assert set(s['slopes']) == {'dense', 'fused'} and s['fixed'] == [] and s['big'] == []
+    assert 'log-log slope' in out.stdout and 'dense/fused time ratio' in out.stdout
+    out = subprocess.run([sys.executable, str(ROOT/'scripts'/'wd_scaling.py'), '--sizes', '2e4', '--json', str(tmp_path/'w.json')],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    w = json.loads((tmp_path/'w.json').read_text())['rows']
+    assert [(r['opt'], r['wd']) for r in w] == [('dense', 0.6), ('rowwise', 0.6), ('rowwise', 0.2), ('rowwise', 0.1), ('rowwise', 0.06), ('touch', 0.6)]
+    assert all(0 < r['valid_mse'] < 2 for r in w) and 0 < w[-1]['wd_scale'] <= 1 and w[0]['wd_scale'] is None
