@@ -45,3 +45,13 @@ def test_scale_scripts_quick(tmp_path):
     w = json.loads((tmp_path/'w.json').read_text())['rows']
     assert [(r['opt'], r['wd']) for r in w] == [('dense', 0.6), ('rowwise', 0.6), ('rowwise', 0.2), ('rowwise', 0.1), ('rowwise', 0.06), ('touch', 0.6)]
     assert all(0 < r['valid_mse'] < 2 for r in w) and 0 < w[-1]['wd_scale'] <= 1 and w[0]['wd_scale'] is None
+
+
+def test_bayes_tuning_script_quick(tmp_path):
+    "scripts/bayes_tuning.py (behind lesson 14's committed carve figures) runs a tiny chain and appends one JSON line per setting."
+    out = subprocess.run([sys.executable, str(ROOT/'scripts'/'bayes_tuning.py'), '--carve', '--folds', '1', '--n_samples', '3', '--burn_in', '1',
+                          '--log_every', '1', '--noise_shape', 'none', '8', '--json', str(tmp_path/'b.jsonl')], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = [json.loads(l) for l in (tmp_path/'b.jsonl').read_text().splitlines()]
+    assert [r['noise_shape'] for r in rows] == [None, 8.0] and all(r['split'] == 'carve' and r['n_samples'] == 3 for r in rows)
+    assert all(0.8 < r['rmse_full'] < 1.2 and r['cg_iterations_mean'] > 0 and len(r['curve']) == 3 for r in rows)
