@@ -13,6 +13,7 @@ canonical test files with the chosen settings (reporting only, never for choosin
 `--make-lesson-file` (about 10 minutes on one thread).
 """
 import argparse, json, time
+from pathlib import Path
 import numpy as np
 import torch
 from collab_lessons.bayes import BayesMF
@@ -68,8 +69,9 @@ def main(argv=None):
             if a.json:
                 with open(a.json, 'a') as f: f.write(json.dumps(res) + '\n')
 
-def make_tuning_file(path='nbs/data/bayes_tuning.jsonl'):
+def make_tuning_file():
     "The runs lesson 14 quotes: the noise model on the u1 and u2 carves, rank and samples with one shared noise, the CG tolerance."
+    path = str(Path(__file__).resolve().parents[1] / 'nbs' / 'data' / 'bayes_tuning.jsonl')
     open(path, 'w').close()
     main(['--carve', '--folds', '1', '2', '--noise_shape', 'none', '8', '32', '--json', path])
     main(['--carve', '--folds', '1', '--noise_shape', 'none', '--n_factors', '6', '10', '20', '--n_samples', '300', '--json', path])
