@@ -13,10 +13,17 @@ $(VENV)/.student: $(VENV)/.dev
 
 setup: $(VENV)/.dev
 
+# JupyterLab refuses to start as root (containers, cloud VMs) unless told --allow-root
+LAB := $(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(VENV)/.student
-	$(VENV)/bin/jupyter lab nbs/
+	$(LAB) nbs/
+
+present: $(VENV)/.student
+	$(VENV)/bin/python scripts/build_site.py
+	$(LAB) _site/present/
 
 test: $(VENV)/.dev
 	$(VENV)/bin/python -m pytest tests -n 2 -v
 
-.PHONY: setup lab test
+.PHONY: setup lab present test

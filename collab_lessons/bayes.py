@@ -105,6 +105,49 @@ class RatingMatrices:
         "The rating pattern with N(0, w) values: the perturbation of the data term in perturb-then-solve."
         return self._like_R(torch.randn(self.order.shape, generator=gen, dtype=self.r.dtype) * self.sqrt_w)
 
+# %% ../nbs/14_bayes.ipynb #b14d0a01
+_MAX_RATING = 1e6   # |rating| the priors tolerate (the sampler's Cholesky fails from about 1e8)
+_MAX_OFFSET = 1e3   # |mean| / standard deviation beyond which the chain collapses towards 0
+
+def _show(v) -> str:
+    "A number for a message: 3.0, 1.75, 1e+30 (plain and short)."
+    s = f'{float(v):.6g}'
+    return s + '.0' if s.lstrip('-').isdigit() else s
+
+def _check_rating_values(y):
+    "A clear `ValueError` for ratings the sampler cannot learn from: < 2, all equal, badly scaled."
+    n = len(y)
+    if n < 2: raise ValueError(f'BayesMF.fit got {n} rating; it needs at least 2, with different '
+                               'values, to learn anything beyond one number')
+    lo, hi = float(y.min()), float(y.max())
+    if lo == hi:
+        raise ValueError(f'all {n} ratings equal {_show(lo)}: there is nothing to learn beyond the '
+                         f'mean. Fit on ratings that differ, or predict {_show(lo)} everywhere.')
+    big = max(abs(lo), abs(hi))
+    if big > _MAX_RATING:
+        scale = 10 ** math.floor(math.log10(big))
+        raise ValueError(f'ratings reach {_show(big)} (they lie in [{_show(lo)}, {_show(hi)}]): '
+                         "BayesMF's priors suit ratings of a few units, and beyond |rating| = "
+                         f'{_show(_MAX_RATING)} its precision matrices are too ill-conditioned to '
+                         f'factorise. Rescale them, e.g. y / {_show(scale)}, and multiply the '
+                         'predictions back.')
+    mean, sd = float(y.double().mean()), float(y.double().std())
+    if abs(mean) > _MAX_OFFSET * sd:
+        raise ValueError(f'the ratings lie far from 0 for their spread (mean {_show(mean)}, '
+                         f"standard deviation {_show(sd)}): BayesMF's priors pull the mean and "
+                         'the biases towards 0 and its chain collapses. Subtract a constant first, '
+                         f'e.g. y - {_show(mean)}, and add it back to the predictions.')
+
+def _not_positive_definite(e, y) -> ValueError:
+    "The clear error for a Cholesky factorisation that failed inside the sampler."
+    why = str(e).strip().splitlines()[0].rstrip('.') if str(e).strip() else type(e).__name__
+    mean, sd = _show(y.double().mean()), _show(y.double().std())
+    return ValueError(f"the sampler's posterior precision matrix of some user or item vectors is "
+                      f'not positive definite ({why}). The ratings (mean {mean}, standard '
+                      f'deviation {sd}) may be too large or too far from 0 for the priors: try '
+                      'ratings of a few units, e.g. (y - y.mean()) / y.std() with the predictions '
+                      'mapped back; or try a smaller init_std, fewer n_factors or another seed.')
+
 # %% ../nbs/14_bayes.ipynb #17126eb7
 class BayesMF:
     "Bayesian matrix factorisation with implicit feedback on both sides and per-user, per-movie noise, sampled by blocked Gibbs; predicts the posterior mean."
@@ -167,6 +210,7 @@ class BayesMF:
         old = torch.get_num_threads()
         if self.num_threads is not None: torch.set_num_threads(self.num_threads)   # tiny batched ops: 1 thread is faster and steadier
         try: return self._fit(x, y, n_users, n_items, progress, valid, log_every)
+        except torch.linalg.LinAlgError as e: raise _not_positive_definite(e, y) from e
         finally: torch.set_num_threads(old)
 
     def _fit(self, x, y, n_users, n_items, progress, valid, log_every):
@@ -175,6 +219,7 @@ class BayesMF:
         if not isinstance(y, torch.Tensor) or y.shape != (len(x),): raise ValueError(f'y must be a tensor of shape ({len(x)},), one rating per row of x')
         if len(x) == 0: raise ValueError('x is empty: nothing to learn from')
         if not torch.isfinite(y).all(): raise ValueError('y has NaN or infinite ratings; drop them')
+        _check_rating_values(y)                    # too few, all equal, or too large for the priors
         if torch.unique(x[:, 0] * n_items + x[:, 1]).numel() != len(x): raise ValueError('x has repeated (user, item) pairs; average them first')
         dt = torch.float64
         u, i, r, n, K = x[:, 0].long(), x[:, 1].long(), y.to(dt), len(y), self.n_factors + 1

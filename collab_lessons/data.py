@@ -319,7 +319,8 @@ def verify_dir(d: Path) -> list:
     if not sums: return [f'no {MANIFEST} in {d}']
     problems = []
     for n in CANONICAL_FILES:
-        if not (d/n).is_file(): problems.append(f'{n} is missing'); continue
+        if not (d/n).is_file():
+            problems.append(f'{n} is not a file' if (d/n).exists() else f'{n} is missing'); continue
         data = (d/n).read_bytes(); h = sha256(data)
         if h != sums.get(n): problems.append(f'{n} is corrupted (SHA-256 differs from {MANIFEST})')
         elif h != BUILT_SHA256[n]:
@@ -355,6 +356,11 @@ def _check_user_dir(d: Path) -> Path:
     if not d.is_dir(): raise FileNotFoundError(f'{d} is not a directory. Pass the folder that holds u.data, u.item, u.user and u1.base…u5.test (the unzipped ml-100k folder), or call ml100k_path() without a path to fetch the data.')
     missing = [n for n in CANONICAL_FILES if not (d/n).exists()]
     if missing: raise FileNotFoundError(f'{d} is incomplete: {", ".join(missing)} missing. Unzip the whole ml-100k.zip there, or call ml100k_path() without a path to fetch and cache the data.')
+    odd = [f'{d/n} is {"a directory" if (d/n).is_dir() else "not a regular file"}'
+           for n in CANONICAL_FILES if not (d/n).is_file()]
+    if odd: raise FileNotFoundError(f'{d} is incomplete: {"; ".join(odd)}, where a file is '
+                                    'expected. Unzip the whole ml-100k.zip there again, or call '
+                                    'ml100k_path() without a path to fetch and cache the data.')
     sig = _signature(d, CANONICAL_FILES)
     if sig is not None and _verified.get(d) == sig: return d
     fix = 'Unzip ml-100k.zip again there, or call ml100k_path() without a path (and unset ML100K_PATH) to use the verified cache.'
@@ -437,6 +443,22 @@ def _first(values): return list(values[:1])[0]   # a plain Python value (not np.
 _F32_MAX = float(np.finfo(np.float32).max)
 _COLS_FIX = "pass user=..., item=..., rating=... (the command line's --user-col, --item-col, --rating-col)"
 
+def _plain(x): return x.item() if isinstance(x, np.generic) else x   # 1, not np.int64(1)
+
+_ONE_KIND = ('string', 'integer', 'floating', 'mixed-integer-float')   # pandas' infer_dtype
+
+def _check_id_types(s: pd.Series, col):
+    "A clear `ValueError` if the object column `s` mixes str ids with ids of another type."
+    if pd.api.types.infer_dtype(s, skipna=True) in _ONE_KIND: return
+    is_str = s.map(lambda v: isinstance(v, str)).to_numpy(bool)
+    if is_str.all() or not is_str.any(): return
+    (x, i), (y, j) = ((_plain(_first(s[m])), _first(s.index[m])) for m in (~is_str, is_str))
+    raise ValueError(f'column {col!r} mixes ids of different types, e.g. {x!r} '
+                     f'({type(x).__name__}) at row {i!r} and {y!r} ({type(y).__name__}) at row '
+                     f'{j!r}: the same id written both ways would count as two, and such ids '
+                     'cannot be sorted. Give all ids one type, e.g. '
+                     f'df[{col!r}] = df[{col!r}].astype(str).')
+
 def _hashable(x) -> bool:
     try: hash(x); return True
     except TypeError: return False
@@ -469,6 +491,7 @@ def check_ratings(df, user='user', item='movie', rating='rating', rating_range=N
                 x = _first(s[bad])
                 raise TypeError(f'column {c!r} holds {type(x).__name__} values, e.g. {x!r} at row {_first(s.index[bad])!r}: each id must be one hashable value such as an int or a str. Convert them (e.g. df[{c!r}].map(str)) or drop those rows.')
         if s.isna().any(): raise ValueError(f'column {c!r} has {int(s.isna().sum())} missing ids (first at row {_first(s.index[s.isna()])!r}); drop those rows, e.g. df.dropna(subset=[{c!r}]).')
+        if s.dtype == object: _check_id_types(s, c)
     if rating is None: return df
     r = df[rating]
     if not pd.api.types.is_numeric_dtype(r) or pd.api.types.is_bool_dtype(r) or pd.api.types.is_complex_dtype(r):

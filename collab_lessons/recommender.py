@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_recommender.ipynb #fb0edab8
 from __future__ import annotations
-import argparse, contextlib, hashlib, inspect, io, json, math, os, re, sys, warnings
+import argparse, contextlib, hashlib, inspect, io, json, math, os, re, sys, time, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -30,8 +30,7 @@ RECIPES = {'dot': LEAN_RECIPE, 'nn': dict(epochs=5, lr=2e-2, wd=1.0, bs=4096)}  
 NN_LAYERS = (100,)
 MIN_STEPS = 16                       # default batches are capped so an epoch has at least this many steps
 SMALL_DATA = ((5, 5), (15, 10), (30, 20))   # fewer ratings per user or item than this -> default n_factors (else 50)
-WEIGHTS, CONFIG, FORMAT = 'weights.pt', 'recommender.json', 2
-
+WEIGHTS, CONFIG, FORMAT = 'weights.pt', 'recommender.json', 3
 
 # %% ../nbs/16_recommender.ipynb #a1b2c301
 def rating_y_range(lo: float, hi: float) -> tuple:
@@ -84,12 +83,51 @@ def _check_id(value, what):
 # %% ../nbs/16_recommender.ipynb #a1b2c308-4
 def _check_n(n): return check_int(n, 'n')
 
+# %% ../nbs/16_recommender.ipynb #ids-0
+def _plain(v):
+    "A NumPy scalar as the Python value it holds (`1`, not `np.int64(1)`): for messages."
+    return v.item() if isinstance(v, np.generic) else v
+
+# %% ../nbs/16_recommender.ipynb #ids-1
+def _same_type_ids(vocab: pd.Index, ids) -> pd.Series:
+    """`ids` written the way `vocab` writes them where an id can be written both ways: `196` finds `'196'` among string
+    ids (a model trained from a CSV) and `'196'` finds `196` among integer ids."""
+    ids = ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype=object)
+    want, have = (pd.api.types.infer_dtype(v, skipna=True) for v in (vocab, ids))
+    if want == have or want not in ('string', 'integer'): return ids
+    if want == 'string':
+        return ids.map(lambda v: v if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer))
+                       else str(v))
+    return ids.map(lambda v: int(v) if isinstance(v, str) and re.fullmatch(r'[+-]?\d+', v.strip()) else v)
+
+# %% ../nbs/16_recommender.ipynb #ids-2
+def _find(vocab: pd.Index, ids) -> np.ndarray:
+    "Index of each of `ids` in `vocab` (`-1` if unknown), matching ids by value: `196` and `'196'` are one id."
+    return lookup(vocab, _same_type_ids(vocab, ids))
+
+# %% ../nbs/16_recommender.ipynb #ids-3
+def _available_bytes() -> int:
+    "Memory this process can still take: Linux's MemAvailable, else the physical memory."
+    try:
+        with open('/proc/meminfo') as f:
+            return next(int(l.split()[1]) * 1024 for l in f if l.startswith('MemAvailable:'))
+    except (OSError, StopIteration, ValueError): return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+
+# %% ../nbs/16_recommender.ipynb #ids-4
+def _check_memory(n_factors, n_users, n_items, copies=4):
+    """Refuse an embedding size whose tables cannot fit in memory, before allocating them: `copies` float32 tables of
+    `(n_users + n_items) × n_factors` (weights, gradients and the optimiser's two moments)."""
+    need, have = copies * 4 * n_factors * (n_users + n_items), _available_bytes()
+    if need > have:
+        raise ValueError(f'n_factors={n_factors:,} needs about {need / 1e9:,.1f} GB for the embedding tables of '
+                          f'{n_users:,} users and {n_items:,} items, more than the {have / 1e9:.1f} GB available; '
+                          f'pass a smaller n_factors (typical: 10 to 100)')
+
 # %% ../nbs/16_recommender.ipynb #a1b2c309
 class ModelKind:
     "How `Recommender` trains, scores, saves and loads one family of models. `MODELS` maps each name to one of these."
     implicit = False                 # True: learns which items a user chose (scores), not how they rated them
     takes_ratings = True             # False: `fit` gets no rating values
-    unique_pairs = False             # True: `fit` needs one row per (user, item); repeated pairs are averaged
     data_parallel = False            # True: under torchrun the processes train one model together
     def __init__(self, name, summary): self.name, self.summary = name, summary
     def hyper(self, stats, **given) -> dict:
@@ -115,6 +153,8 @@ class ModelKind:
         "One bias per item if the model has them, else `None`."
         return model.item_biases() if callable(getattr(model, 'item_biases', None)) else None
     def state(self, model) -> dict: return model.state()
+    def check_model(self, model):
+        "Raise a `ValueError` if a loaded `model` breaks an invariant of its kind (nothing to check by default)."
     def from_state(self, state, n_users, n_items): raise NotImplementedError
     def check_hyper(self, given):
         "Refuse hyper-parameters this kind does not take, naming the ones it does."
@@ -122,7 +162,6 @@ class ModelKind:
         extra = [k for k in given if k not in params]
         if extra: raise TypeError(f'model={self.name!r} takes no {", ".join(extra)}; its hyper-parameters are {", ".join(params)}')
     def __repr__(self): return f'{type(self).__name__}({self.name!r})'
-
 
 # %% ../nbs/16_recommender.ipynb #a1b2c312
 class RatingNet(ModelKind):
@@ -217,6 +256,25 @@ class RankingModel(ModelKind):
     def user_scores(self, model, users) -> np.ndarray:
         with torch.no_grad(): return model.scores(users).double().numpy()
     def from_state(self, state, n_users, n_items): return self.cls.from_state(state)
+    def check_model(self, model):
+        if isinstance(model, Ease): _check_ease(model)
+
+# %% ../nbs/16_recommender.ipynb #ease-0
+def _check_ease(model, n_probe=4, tol=1e-4):
+    """EASE's weights solve `(XᵀX + λI)(I - B) = D` for a diagonal `D`, with a zero diagonal in `B` (`rankings.ease_weights`).
+    Checked on `n_probe` random vectors, a few products and no inverse: weights that belong to other interactions, another
+    `lam` or another model are refused."""
+    B, X = model.B.double(), model.X.double()
+    if B.diagonal().abs().max() > 1e-6:
+        raise ValueError("its item-item weights have a non-zero diagonal (in EASE an item never votes for itself)")
+    V = torch.randn(len(B), n_probe, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    W = V - B @ V
+    R = torch.sparse.mm(X.t(), torch.sparse.mm(X, W)) + model.lam * W        # (XᵀX + λI)(I - B) V
+    d = (R * V).sum(1) / (V * V).sum(1)                                        # the best diagonal D
+    err = float((R - d[:, None] * V).norm() / R.norm())
+    if not err < tol:
+        raise ValueError(f'its item-item weights do not solve EASE for lam={model.lam:g} and the saved interactions '
+                         f'(relative residual {err:.2g}, at most {tol:g} expected)')
 
 # %% ../nbs/16_recommender.ipynb #a1b2c367
 class BayesModel(ModelKind):
@@ -225,8 +283,11 @@ class BayesModel(ModelKind):
     def check_hyper(self, given):
         params, extra = _class_params(self.cls), [k for k in given if k not in _class_params(self.cls)]
         if extra: raise TypeError(f'model={self.name!r} takes no {", ".join(extra)}; its hyper-parameters are {", ".join(params)}')
-    unique_pairs = True                                     # one rating per (user, item): repeated pairs are averaged
     def hyper(self, stats, **given) -> dict:
+        n, (lo, hi) = stats['n_ratings'], stats['rating_range']
+        if n < 2 or lo == hi:
+            raise ValueError(f'{n:,} rating{"s" if n != 1 else ""}, all {lo:g}: a model of ratings needs ratings that differ '
+                             f'(it learns how far each is from the mean). Add more ratings')
         if 'rating_range' in _class_params(self.cls) and 'rating_range' not in given: given['rating_range'] = list(stats['rating_range'])
         h = {k: v for k, v in {**_class_params(self.cls), **given}.items() if k != 'seed'}   # the seed is Recommender.fit's
         self.cls(**{k: tuple(v) if k == 'rating_range' else v for k, v in given.items()})   # the class checks them, before any work
@@ -244,7 +305,6 @@ class BayesModel(ModelKind):
         with torch.no_grad(): return model.scores(users, clip=False).double().numpy()
     def item_biases(self, model): return model.item_bias
     def from_state(self, state, n_users, n_items): return self.cls.from_state(state)
-
 
 # %% ../nbs/16_recommender.ipynb #a1b2c315
 MODELS = {'dot': RatingNet('dot', 'predicts ratings: user·item + biases (DotProductBias), by gradient descent'),
@@ -269,10 +329,10 @@ class Recommender:
     def __repr__(self):
         c, last = self.config, (self.history[-1] if self.history else {})
         hyper = ', '.join(f'{k}={tuple(v) if isinstance(v, list) else v}' for k, v in c['hyper'].items())
-        valid = '' if last.get('valid_loss') is None else f', valid MSE {last["valid_loss"]:.4f}'
+        valid_rmse = last.get('valid_rmse', math.sqrt(last['valid_loss']) if last.get('valid_loss') is not None else None)
+        valid = '' if valid_rmse is None else f', valid RMSE {valid_rmse:.4f}'
         return (f"Recommender(model={c['model']!r}, users={len(self.users):,}, items={len(self.items):,}, "
                 f"{'interactions' if c['implicit'] else 'ratings'}={c['n_ratings']:,}, {hyper}{valid})")
-
 
 # %% ../nbs/16_recommender.ipynb #a1b2c318
 def _encode(ratings, user, item, vocab=None):
@@ -285,17 +345,19 @@ def _encode(ratings, user, item, vocab=None):
 @patch(cls_method=True)
 def fit(cls: Recommender, ratings, n_factors=None, epochs=None, model=None, seed=0, valid=None, user='user', item=None,
         rating='rating', titles=None, progress=False, lr=None, wd=None, bs=None, **hyper) -> Recommender:
-    """Train `model` (a name of `MODELS`; default 'dot', or 'ease' for implicit data) on `ratings`, a DataFrame with a `user`
-    column, an `item` column (default: 'item' if there is one, else 'movie') and a `rating` column (`None`: implicit feedback,
-    one row per interaction). Hyper-parameters left `None` get defaults that depend on the data size. `valid` rows with known
-    ids give rating models a validation loss per epoch."""
+    """Train `model` (a name of `MODELS`; default 'dot', or for implicit data 'ease', 'bpr' past EASE's item limit) on
+    `ratings`, a DataFrame with a `user` column, an `item` column (default: 'item' if there is one, else 'movie') and a
+    `rating` column (`None`: implicit feedback, one row per interaction). A (user, item) pair given more than once counts
+    once, whatever the row order: a rating model learns the mean of its ratings, a ranking model its largest rating (as a
+    weight). Hyper-parameters left `None` get defaults that depend on the data size. `valid` rows with known ids give
+    rating models a validation loss per epoch."""
     item = item_column(ratings, item)
     for what, col in (('user', user), ('item', item)) + (() if rating is None else (('rating', rating),)): _check_column_name(col, what)
     check_ratings(ratings, user, item, rating)
     for c in (user, item): _check_ids(ratings[c], c)
     binary = rating is not None and ratings[rating].isin([0, 1]).all()
     implicit = rating is None or binary
-    if model is None: model = 'ease' if implicit and 'ease' in MODELS else 'dot'
+    model = _default_model(ratings, item, implicit) if model is None else model
     if not isinstance(model, str) or model not in MODELS: raise ValueError(f'model must be one of {list(MODELS)}, got {model!r}')
     kind, seed = MODELS[model], check_int(seed, 'seed', lo=0)
     if implicit and not kind.implicit:
@@ -309,14 +371,13 @@ def fit(cls: Recommender, ratings, n_factors=None, epochs=None, model=None, seed
         raise TypeError('titles must be a column name, a dict or a pandas Series mapping item ids to titles')
     given = {k: v for k, v in dict(n_factors=n_factors, epochs=epochs, lr=lr, wd=wd, bs=bs, **hyper).items() if v is not None}
     kind.check_hyper(given)
-    rows = ratings[ratings[rating] > 0] if binary else ratings          # 0/1 data: the 1s are the interactions
-    if kind.implicit: rows = rows.drop_duplicates([user, item])
-    elif kind.unique_pairs and rows.duplicated([user, item]).any(): rows = rows.groupby([user, item], as_index=False, sort=False)[rating].mean()
+    rows = _one_row_per_pair(ratings[ratings[rating] > 0] if binary else ratings, user, item, rating, kind.implicit)
     if len(rows) == 0: raise ValueError(f'column {rating!r} has no 1s: no interactions to learn from')
     y = None if rating is None else torch.tensor(rows[rating].to_numpy(np.float32))
     rating_range = None if y is None else [float(y.min()), float(y.max())]
     stats = dict(n_ratings=len(rows), n_users=rows[user].nunique(), n_items=rows[item].nunique(), rating_range=rating_range)
     h = kind.hyper(stats, **given)
+    if 'n_factors' in h: _check_memory(h['n_factors'], stats['n_users'], stats['n_items'])
     if valid is not None and kind.takes_ratings and not kind.implicit:
         check_ratings(valid, user, item, rating)
     x, vocab = _encode(rows, user, item)
@@ -339,6 +400,25 @@ def fit(cls: Recommender, ratings, n_factors=None, epochs=None, model=None, seed
     rec = cls(net, vocab['user'], vocab['item'], config, x, user_bias, item_bias, _titles(ratings, item, titles, vocab['item']), history)
     if not kind.implicit: rec._hint(valid, baseline)
     return rec
+
+# %% ../nbs/16_recommender.ipynb #pairs-0
+def _one_row_per_pair(rows, user, item, rating, ranking: bool) -> pd.DataFrame:
+    """`rows` with each (user, item) pair once, independent of row order: for a ranking model the pair's largest rating
+    (its strongest signal, as `rankings.implicit_matrix` keeps it), for a rating model the mean of its ratings."""
+    if not rows.duplicated([user, item]).any(): return rows
+    if rating is None: return rows.drop_duplicates([user, item])
+    pairs = rows.groupby([user, item], as_index=False, sort=False)[rating]
+    return pairs.max() if ranking else pairs.mean()
+
+# %% ../nbs/16_recommender.ipynb #pairs-1
+def _default_model(ratings, item, implicit) -> str:
+    "'dot' for ratings; for implicit data 'ease', or 'bpr' (saying so) when there are more items than EASE can hold."
+    if not implicit: return 'dot'
+    n_items, limit = ratings[item].nunique(), _class_params(Ease)['max_items']
+    if n_items <= limit: return 'ease'
+    warnings.warn(f"{n_items:,} items are more than model='ease' holds ({limit:,}: it keeps an items x items matrix); "
+                  f"using model='bpr', whose memory grows linearly with the items", stacklevel=3)
+    return 'bpr'
 
 # %% ../nbs/16_recommender.ipynb #a1b2c319
 def _titles(ratings, item, titles, items):
@@ -387,7 +467,7 @@ def _indices(self: Recommender, df) -> tuple:
     if dup: raise ValueError(f'the DataFrame has more than one column named {dup}: keep one (e.g. df.loc[:, ~df.columns.duplicated()])')
     out = []
     for col, vocab in ((user, self.users), (item, self.items)):
-        try: out.append(lookup(vocab, df[col]))
+        try: out.append(_find(vocab, df[col]))
         except TypeError:
             bad = next(v for v in df[col] if isinstance(v, (list, dict, set, np.ndarray)))
             raise TypeError(f'column {col!r} holds {type(bad).__name__} values such as {bad!r}: one id per row') from None
@@ -429,12 +509,11 @@ def scores(self: Recommender, users) -> np.ndarray:
     "Matrix of scores, one row per id in `users`, one column per item of `self.items`; unknown users get the fallback row."
     if isinstance(users, (str, bytes)) or not hasattr(users, '__len__'):
         raise TypeError(f'users must be a list or array of user ids, got {users!r}; for one user use recommend(user)')
-    u = lookup(self.users, list(users))
+    u = _find(self.users, list(users))
     out = np.tile(self._fallback(np.arange(len(self.items))), (len(u), 1))
     known = np.flatnonzero(u >= 0)
     if len(known): out[known] = self.kind.user_scores(self.model, torch.from_numpy(u[known].astype(np.int64)))
     return out
-
 
 # %% ../nbs/16_recommender.ipynb #a1b2c324
 @patch
@@ -455,32 +534,44 @@ def _item_frame(self: Recommender, idx, **columns) -> pd.DataFrame:
 # %% ../nbs/16_recommender.ipynb #e1686ad5-1
 @patch
 def recommend(self: Recommender, user, n=10, exclude_seen=True) -> pd.DataFrame:
-    """Top `n` items for `user` (item, title, score), without the items they rated or interacted with. An unknown user gets
-    the fallback: the most popular items for a ranking model, the best mean + item bias for a rating model."""
+    """Top `n` items for `user` (item, title, score), without the items they rated or interacted with. Ties are broken by
+    popularity. An unknown user, or a user whose scores do not tell the items apart (all equal, e.g. one whose items nobody
+    else chose), gets the fallback: the most popular items for a ranking model, the best mean + item bias for a rating model."""
     n, user = _check_n(n), _check_id(user, 'user')
     s = self.scores([user])[0]
-    u = lookup(self.users, [user])[0]
-    if u >= 0 and exclude_seen: s[self.seen[self.seen[:, 0] == u, 1].numpy()] = -np.inf
-    top = np.argsort(-s, kind='stable')[:n]
+    u = _find(self.users, [user])[0]
+    seen = self.seen[self.seen[:, 0] == u, 1].numpy() if u >= 0 and exclude_seen else []
+    fallback = self._fallback(np.arange(len(self.items)))
+    open_ = np.setdiff1d(np.arange(len(s)), seen)
+    if len(open_) and np.ptp(s[open_]) == 0: s = fallback.copy()      # no information: fall back
+    s[seen] = -np.inf
+    top = np.lexsort((-self.item_counts(), -fallback, -s))[:n]          # by score, then fallback score, then count
     top = top[np.isfinite(s[top])]
     return self._item_frame(top, score=s[top])
 
 # %% ../nbs/16_recommender.ipynb #a1b2c325
 @patch
 def _item_index(self: Recommender, item) -> int:
-    i = lookup(self.items, [_check_id(item, 'item')])[0]
-    if i < 0: raise KeyError(f'item {item!r} is not in the training data ({len(self.items):,} items, e.g. {self.items[0]!r}); '
+    i = _find(self.items, [_check_id(item, 'item')])[0]
+    if i < 0: raise KeyError(f'item {item!r} is not in the training data ({len(self.items):,} items, e.g. {_plain(self.items[0])!r}); '
                              f'pass one of rec.items')
     return int(i)
 
 # %% ../nbs/16_recommender.ipynb #a1b2c325-1
 @patch
 def similar(self: Recommender, item, n=10, min_ratings=5) -> pd.DataFrame:
-    "The `n` items (with at least `min_ratings` training ratings) whose item vectors have the highest cosine similarity with `item`'s."
+    """The `n` items (with at least `min_ratings` training ratings) whose item vectors have the highest cosine similarity
+    with `item`'s. An item whose vector is zero (or not finite) has no direction to compare: the result is empty, with a
+    warning saying so; items with such vectors are never returned."""
     n, i, min_ratings = _check_n(n), self._item_index(item), check_int(min_ratings, 'min_ratings', lo=0)
-    vectors = self.kind.item_vectors(self.model).detach()
-    sims = cosine_to(vectors, vectors[i]).double().numpy()
-    sims[(self.item_counts() < min_ratings) | (np.arange(len(sims)) == i)] = -np.inf
+    vectors = self.kind.item_vectors(self.model).detach().double()
+    usable = torch.isfinite(vectors).all(1) & (vectors.norm(dim=1) > 0)
+    if not usable[i]:
+        warnings.warn(f'item {_plain(self.items[i])!r} has a zero or non-finite vector in this model (it learned nothing '
+                      f'about it): no similar items', stacklevel=2)
+        return self._item_frame(np.array([], dtype=int), similarity=[], n_ratings=[])
+    sims = cosine_to(vectors.nan_to_num(), vectors[i]).numpy()
+    sims[(self.item_counts() < min_ratings) | (np.arange(len(sims)) == i) | ~usable.numpy()] = -np.inf
     top = np.argsort(-sims, kind='stable')[:n]
     top = top[np.isfinite(sims[top])]
     return self._item_frame(top, similarity=sims[top], n_ratings=self.item_counts()[top])
@@ -518,34 +609,56 @@ def check_save_path(path) -> Path:
 # %% ../nbs/16_recommender.ipynb #233cbeb2-1
 @patch
 def save(self: Recommender, path) -> Path:
-    """Write the model to directory `path`: `weights.pt` (plain tensors) and `recommender.json` (config, ids, titles and the
-    SHA-256 of `weights.pt`). Crash-safe: an existing model at `path` is replaced atomically (`data.atomic_dir`)."""
+    """Write the model to directory `path`: `weights.pt` (plain tensors) and `recommender.json` (config, ids, titles, the
+    SHA-256, dtype and shape of the weights, and the SHA-256 of the JSON itself). Crash-safe: an existing model at `path`
+    is replaced atomically (`data.atomic_dir`)."""
     path = check_save_path(path)
     state = self.kind.state(self.model)
     tensors = {f'model.{k}': v.detach().contiguous() for k, v in state['tensors'].items()}
     tensors.update(seen=self.seen, user_bias=torch.tensor(self.user_bias), item_bias=torch.tensor(self.item_bias))
     buf = io.BytesIO(); torch.save(tensors, buf); weights = buf.getvalue()
-    meta = dict(format=FORMAT, weights_sha256=hashlib.sha256(weights).hexdigest(), config=self.config, model_config=state['config'],
-                users=self.users.tolist(), items=self.items.tolist(), titles=self.titles, history=self.history)
-    text = json.dumps(meta, indent=1, default=_json_default)
-    with atomic_dir(path) as tmp:                           # a read-only place: a clear PermissionError from atomic_dir
-        (Path(tmp)/WEIGHTS).write_bytes(weights)
-        (Path(tmp)/CONFIG).write_text(text)
+    meta = dict(format=FORMAT, weights_sha256=hashlib.sha256(weights).hexdigest(), tensors=_tensor_list(tensors),
+                config=self.config, model_config=state['config'], users=self.users.tolist(), items=self.items.tolist(),
+                titles=self.titles, history=self.history)
+    meta = json.loads(json.dumps(meta, default=_json_default))         # plain JSON values, as load will see them
+    text = json.dumps(dict(meta, meta_sha256=_meta_sha256(meta)), indent=1)
+    try:
+        with atomic_dir(path) as tmp:
+            (Path(tmp)/WEIGHTS).write_bytes(weights)
+            (Path(tmp)/CONFIG).write_text(text)
+    except (PermissionError, FileExistsError, NotADirectoryError): raise   # atomic_dir's own messages say what to do
+    except OSError as e:
+        raise OSError(e.errno, f'cannot save the model to {path}: {e.strerror or e}; choose a directory on a '
+                      f'writable disk') from None
     return path
+
+# %% ../nbs/16_recommender.ipynb #meta-0
+def _tensor_list(tensors) -> dict:
+    "Name -> [dtype, shape] of each tensor: recorded by `save`, checked by `load`."
+    return {k: [str(v.dtype).removeprefix('torch.'), list(v.shape)] for k, v in tensors.items()}
+
+# %% ../nbs/16_recommender.ipynb #meta-1
+def _meta_sha256(meta) -> str:
+    "SHA-256 of the JSON content of `recommender.json` (keys sorted, without the hash itself)."
+    body = {k: v for k, v in meta.items() if k != 'meta_sha256'}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=True).encode()).hexdigest()
 
 # %% ../nbs/16_recommender.ipynb #a1b2c328
 def _corrupt(path, what):
     return ValueError(f'{path} {what}. Re-save the model (Recommender.save) or re-train it.')
 
 # %% ../nbs/16_recommender.ipynb #a1b2c328-1
-def _read_meta(path) -> dict:
-    "The JSON object in `path/recommender.json`, with the keys `load` needs, each of the right type."
+def _read_meta(path, text: bytes) -> dict:
+    "The JSON object of `path/recommender.json` (its bytes `text`), checked against its own SHA-256, with the keys `load` needs, each of the right type."
     f = path/CONFIG
-    try: meta = json.loads(f.read_text())
+    try: meta = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise _corrupt(f, f'is not valid JSON ({e}): the file is truncated or damaged') from None
+    except RecursionError: raise _corrupt(f, 'is nested too deeply to be a saved Recommender') from None
     if not isinstance(meta, dict): raise _corrupt(f, f'must hold a JSON object, found a JSON {type(meta).__name__}')
     if meta.get('format') != FORMAT: raise _corrupt(f, f'has format {meta.get("format")!r}; this version reads format {FORMAT}')
-    types = dict(weights_sha256=str, config=dict, model_config=dict, users=list, items=list, history=list)
+    if meta.get('meta_sha256') != _meta_sha256(meta):
+        raise _corrupt(f, 'does not match the SHA-256 recorded in it: it was changed or damaged')
+    types = dict(weights_sha256=str, tensors=dict, config=dict, model_config=dict, users=list, items=list, history=list)
     bad = [k for k, t in types.items() if not isinstance(meta.get(k), t)]
     if bad: raise _corrupt(f, f'lacks or has the wrong type for {bad}')
     if not isinstance(meta['config'].get('model'), str) or meta['config'].get('model') not in MODELS: raise _corrupt(f, f"names model {meta['config'].get('model')!r}, not one of {list(MODELS)}")
@@ -568,30 +681,63 @@ def _read_meta(path) -> dict:
     return meta
 
 # %% ../nbs/16_recommender.ipynb #a1b2c328-2
-def _read_weights(path, sha) -> dict:
-    "The tensors in `path/weights.pt`, after checking its SHA-256 against `sha`; never unpickles code (`weights_only=True`)."
+def _read_weights(path, data: bytes, meta) -> dict:
+    """The tensors of `path/weights.pt` (its bytes `data`), after checking its SHA-256, never unpickling code
+    (`weights_only=True`); each tensor must have the dtype and shape `recommender.json` records, indices must be integers
+    and every other tensor finite floating point."""
     f = path/WEIGHTS
-    data = f.read_bytes()
-    if hashlib.sha256(data).hexdigest() != sha:
+    if hashlib.sha256(data).hexdigest() != meta['weights_sha256']:
         raise _corrupt(f, f'does not match the SHA-256 recorded in {CONFIG} ({len(data):,} bytes): it was changed, truncated or damaged')
     try: tensors = torch.load(io.BytesIO(data), weights_only=True)
     except Exception as e: raise _corrupt(f, f'cannot be read as plain tensors ({str(e).splitlines()[0]})') from None
     if not isinstance(tensors, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in tensors.items()):
         raise _corrupt(f, 'must hold a dict of named tensors')
+    if _tensor_list(tensors) != meta['tensors']: raise _corrupt(f, f'holds other tensors than {CONFIG} records')
+    for k, v in tensors.items():
+        index = k == 'seen' or k.endswith('indices')
+        if index == v.is_floating_point(): raise _corrupt(f, f'has {k} of dtype {v.dtype}, not {"integer" if index else "floating point"}')
+        if not index and not torch.isfinite(v).all(): raise _corrupt(f, f'has {int((~torch.isfinite(v)).sum()):,} NaN or infinite values in {k}')
     return tensors
+
+# %% ../nbs/16_recommender.ipynb #readfiles-0
+def _read_files(path, attempts=20) -> tuple:
+    """The bytes of `recommender.json` and `weights.pt`, both from one version of the model: read through one handle on
+    the directory, so a save that swaps in a new version meanwhile (`atomic_dir`) is seen whole or not at all. A version
+    deleted while being read, or swapped between the two reads, is read again (up to `attempts` times)."""
+    for attempt in range(attempts):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        except NotADirectoryError: raise NotADirectoryError(f'{path} is a file, not a saved Recommender (a directory)') from None
+        try:
+            def read(name):
+                with open(os.open(name, os.O_RDONLY, dir_fd=fd), 'rb') as f: return f.read()
+            try: return read(CONFIG), read(WEIGHTS)
+            except FileNotFoundError:
+                if attempt == attempts - 1 or not _swapped(path, fd): raise
+        finally: os.close(fd)
+        time.sleep(0.01 * (attempt + 1))                   # a writer is replacing the model: read its new version
+
+# %% ../nbs/16_recommender.ipynb #readfiles-1
+def _swapped(path, fd) -> bool:
+    "Whether `path` now names another directory than the open handle `fd` (a save replaced it)."
+    try: return os.stat(path).st_ino != os.fstat(fd).st_ino
+    except FileNotFoundError: return True
 
 # %% ../nbs/16_recommender.ipynb #a1b2c328-3
 @patch(cls_method=True)
 def load(cls: Recommender, path) -> Recommender:
-    """Load a `Recommender` written by `save`. Checks `weights.pt` against the SHA-256 in `recommender.json`, never unpickles
-    code (`torch.load(weights_only=True)`), and checks every size in the config against the tensors before building the model."""
+    """Load a `Recommender` written by `save`. Both files come from one version of the model, even while another process
+    saves to `path`. Checks `recommender.json` and `weights.pt` against their SHA-256, never unpickles code
+    (`torch.load(weights_only=True)`), checks each tensor's dtype, shape and finiteness and every size in the config before
+    building the model, then the model's own invariants (e.g. EASE's equations)."""
     if not isinstance(path, (str, os.PathLike)): raise TypeError(f'path must be a directory name (str or Path), got {type(path).__name__}')
     path = Path(path)
     recover_dir(path)                                       # finish a save that was interrupted between its two renames
     if not ((path/CONFIG).is_file() and (path/WEIGHTS).is_file()):
         raise FileNotFoundError(f'{path} is not a saved Recommender: expected {CONFIG} and {WEIGHTS} in it (written by Recommender.save)')
-    meta = _read_meta(path)
-    tensors = _read_weights(path, meta['weights_sha256'])
+    text, data = _read_files(path)
+    meta = _read_meta(path, text)
+    tensors = _read_weights(path, data, meta)
     c, users, items = meta['config'], pd.Index(meta['users']), pd.Index(meta['items'])
     n_users, n_items = len(users), len(items)
     seen, ub, ib = (tensors.get(k) for k in ('seen', 'user_bias', 'item_bias'))
@@ -600,7 +746,7 @@ def load(cls: Recommender, path) -> Recommender:
     if not ok: raise _corrupt(path/WEIGHTS, f'does not match the {n_users} users and {n_items} items in {CONFIG}')
     kind = MODELS[c['model']]
     state = dict(config=meta['model_config'], tensors={k.removeprefix('model.'): v for k, v in tensors.items() if k.startswith('model.')})
-    try: model = kind.from_state(state, n_users, n_items)
+    try: model = kind.from_state(state, n_users, n_items); kind.check_model(model)
     except (ValueError, TypeError, KeyError, RuntimeError) as e: raise _corrupt(path, f"holds a {c['model']!r} model whose config and weights disagree: {e}") from None
     if tuple(kind.item_vectors(model).shape[:1]) != (n_items,): raise _corrupt(path, f'holds a model whose items do not match the {n_items} in {CONFIG}')
     return cls(model, users, items, c, seen, ub.numpy(), ib.numpy(), meta.get('titles'), meta['history'])
@@ -623,18 +769,43 @@ def _sep(text):
     if text == '': raise argparse.ArgumentTypeError("--sep must not be empty: pass the CSV's field separator, e.g. --sep ';' or --sep '\\t'")
     return '\t' if text == '\\t' else text
 
+# %% ../nbs/16_recommender.ipynb #dropy-0
+def _drop_python(msg) -> str:
+    "`msg` without its examples of Python code (`, e.g. df.dropna(subset=['u'])`), which a shell user cannot run."
+    while (m := re.search(r',? e\.g\. (?:df|pd)\b', msg)):
+        depth, end = 0, m.end()
+        while end < len(msg) and (depth or msg[end] not in ' ;,' and not msg.startswith('. ', end) and msg[end:] != '.'):
+            depth += (msg[end] in '([{') - (msg[end] in ')]}'); end += 1
+        msg = msg[:m.start()] + msg[end:]
+    return msg
+
 # %% ../nbs/16_recommender.ipynb #3756c3bf
+_EXAMPLES = '''examples:
+  collab-recommend                                  train on MovieLens-100K, save to collab-model/, recommend for user 1
+  collab-recommend ratings.csv --out shop --for-user 42 -n 5
+                                                    train on a CSV with columns user, item, rating
+  collab-recommend log.tsv --sep '\\t' --no-header --implicit --out clicks
+                                                    a headerless file of user, item (and more) columns: implicit feedback
+  collab-recommend --load shop --for-user 42        recommend from the saved model, without training
+'''
+
 def _parser():
-    p = argparse.ArgumentParser(prog='collab-recommend', description='Train a recommender on a ratings CSV (default: MovieLens-100K), '
-        'evaluate it on a held-out split, save it and recommend items for a user. A CSV without a rating column is implicit '
-        'feedback (one row per interaction). Under torchrun, rating models train data-parallel and rank 0 prints and saves.')
+    p = argparse.ArgumentParser(prog='collab-recommend', epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description='Train a recommender on a ratings CSV (default: MovieLens-100K), evaluate it on a held-out split, save it '
+        'and recommend items for a user; or, with --load, recommend from a saved model. A CSV without a rating column is '
+        'implicit feedback (one row per interaction). Under torchrun, rating models train data-parallel and rank 0 prints and saves.')
     p.add_argument('csv', nargs='?', help='ratings CSV with one row per rating or interaction (default: MovieLens-100K)')
+    p.add_argument('--load', metavar='DIR', help='recommend from the model saved in DIR (by --out) instead of training one')
     p.add_argument('--sep', type=_sep, default=',', help="CSV field separator, '\\t' for a tab (default: ,)")
-    p.add_argument('--user-col', default='user', help='column of user ids (default: user)')
+    p.add_argument('--no-header', action='store_true', help='the CSV has no header line: its columns are named 1, 2, 3, ... '
+                   '(then the defaults are --user-col 1 --item-col 2 --rating-col 3, if there is a third column)')
+    p.add_argument('--user-col', help="column of user ids (default: user)")
     p.add_argument('--item-col', help="column of item ids (default: 'item' if the CSV has one, else 'movie')")
     p.add_argument('--rating-col', help="column of ratings (default: 'rating' if the CSV has one, else none: implicit feedback)")
+    p.add_argument('--implicit', action='store_true', help='no rating column: each row is one interaction (click, play, purchase)')
     p.add_argument('--title-col', help="column with item titles (MovieLens: 'title')")
-    p.add_argument('--model', choices=list(MODELS), help='default: dot for ratings, ease for implicit feedback')
+    p.add_argument('--model', choices=list(MODELS), help="default: dot for ratings; ease for implicit feedback (bpr past "
+                   f"{_class_params(Ease)['max_items']:,} items)")
     p.add_argument('--factors', type=_arg(check_int, '--factors'), help='embedding size (default: 5 to 50, from the ratings per user and item)')
     p.add_argument('--epochs', type=_arg(check_int, '--epochs'), help="epochs (default: the model's recipe)")
     p.add_argument('--lr', type=_arg(check_float, '--lr', lo=0, lo_open=True, hi=1), help='peak learning rate, in (0, 1]')
@@ -650,14 +821,17 @@ def _parser():
     p.add_argument('--quiet', action='store_true', help='no progress bar (it is also off when the output is not a terminal)')
     return p
 
-
 # %% ../nbs/16_recommender.ipynb #a1b2c342
 _FLAGS = {'user': '--user-col', 'item': '--item-col', 'rating': '--rating-col', 'titles': '--title-col', 'valid': '--valid-pct'}
 
 def _cli_message(e) -> str:
-    "A library error or warning in the command line's words: `item=...` becomes `--item-col NAME`, `n_factors` `--factors`."
+    """A library error or warning in the command line's words: `item=...` becomes `--item-col NAME`, `n_factors`
+    `--factors`, `model='bpr'` `--model bpr`; advice that only Python can follow (`df...`, `pd...`) is left out."""
     msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
     msg = re.sub(r" \(the command line's [^)]*\)", '', msg)          # the library's own hint at the flags: said directly below
+    msg = msg.replace('(rating=None)', '(no --rating-col)').replace(', or pass a larger max_items if you have the memory', '')
+    msg = _drop_python(msg)
+    msg = re.sub(r"\bmodel='(\w+)'", r'--model \1', msg)
     msg = re.sub(r'\b(user|item|rating|titles|valid)=(\.\.\.)?', lambda m: _FLAGS[m[1]] + (' NAME' if m[2] else ' '), msg)
     flags = dict(n_factors='--factors', epochs='--epochs', lr='--lr', wd='--wd', bs='--bs')
     msg = re.sub(r'takes no ([\w, ]+);', lambda m: 'takes no ' + ', '.join(flags.get(k, k) for k in m[1].split(', ')) + ';', msg)
@@ -665,49 +839,96 @@ def _cli_message(e) -> str:
 
 # %% ../nbs/16_recommender.ipynb #a1b2c342-1
 def _read_csv(args) -> tuple:
-    "The CSV as a DataFrame (ids as strings, so '007' stays '007') and its user, item and rating columns (rating `None`: implicit)."
+    """The CSV as a DataFrame of strings (so '007' stays '007'; ratings made numbers) and its user, item and rating columns
+    (rating `None`: implicit feedback). Every problem is reported with the file, its line and the flag that fixes it."""
     f = Path(args.csv)
     if f.is_dir(): raise IsADirectoryError(f'{f} is a directory, not a ratings CSV; pass the CSV file inside it')
     if not f.is_file(): raise FileNotFoundError(f'{f}: no such file')
-    try:
-        cols = list(pd.read_csv(f, sep=args.sep, nrows=0).columns)
-        item = args.item_col or ('item' if 'item' in cols else 'movie')
-        ratings = pd.read_csv(f, sep=args.sep, dtype={c: str for c in (args.user_col, item) if c in cols})
-    except pd.errors.EmptyDataError: raise ValueError(f'{f} is empty: expected a header line and one row per rating') from None
+    try: df = pd.read_csv(f, sep=args.sep, dtype=str, keep_default_na=False, header=None if args.no_header else 'infer')
+    except pd.errors.EmptyDataError: raise ValueError(f'{f} is empty: expected one row per rating') from None
     except (pd.errors.ParserError, UnicodeDecodeError) as e: raise ValueError(f'{f} is not a readable CSV: {str(e).strip()}') from None
-    rating = args.rating_col or ('rating' if 'rating' in cols else None)
-    for flag, c in (('--user-col', args.user_col), ('--item-col', item)) + ((('--rating-col', rating),) if rating else ()):
-        if c not in cols:
-            sep = next((s for s in (';', '\t', '|', ',') if s != args.sep and len(cols) == 1 and s in cols[0]), None)
-            raise KeyError(f'{f} has no column {c!r} ({flag}); its columns are {cols}. Pass {flag} NAME'
-                           + (f', or --sep {sep!r} (the header looks {sep!r}-separated)' if sep else ''))
-    return ratings, args.user_col, item, rating
+    if args.no_header: df.columns = [str(i + 1) for i in range(df.shape[1])]
+    cols, flags = list(df.columns), _columns(args, list(df.columns))
+    missing = [(flag, c) for flag, c in flags.items() if c is not None and c not in cols]
+    if missing:
+        sep = next((s for s in (';', '\t', '|', ',') if s != args.sep and len(cols) == 1 and s in cols[0]), None)
+        hint = (f"--sep {sep!r} (the header looks {sep!r}-separated)" if sep else
+                '--no-header (the first line looks like data)' if all(_is_number(c) for c in cols) else
+                ' '.join(f'{flag} NAME' for flag, _ in missing))
+        raise KeyError(f'{f} has no column ' + ', '.join(f'{c!r} ({flag})' for flag, c in missing)
+                       + f'; its columns are {cols}. Pass {hint}')
+    numbered = [c for c in flags.values() if c is not None and _is_number(c)]
+    if numbered and not args.no_header:
+        raise ValueError(f'{f}: the column name {numbered[0]!r} is a number, so its first line looks like a row of data. '
+                         f'If the file has no header line, pass --no-header (columns are then numbered 1, 2, 3, ...)')
+    return _clean_rows(df, f, flags, first_line=1 if args.no_header else 2), flags['--user-col'], flags['--item-col'], flags['--rating-col']
+
+# %% ../nbs/16_recommender.ipynb #csv-0
+def _is_number(text) -> bool: return re.fullmatch(r'\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*', str(text)) is not None
+
+# %% ../nbs/16_recommender.ipynb #csv-1
+def _columns(args, cols) -> dict:
+    "The column each flag names, with the defaults filled in (`--rating-col` `None`: implicit feedback)."
+    if args.implicit and args.rating_col: raise ValueError('--implicit means there is no rating column: drop --rating-col')
+    numbered = args.no_header
+    rating = None if args.implicit else args.rating_col or (
+        ('3' if len(cols) >= 3 else None) if numbered else ('rating' if 'rating' in cols else None))
+    return {'--user-col': args.user_col or ('1' if numbered else 'user'),
+            '--item-col': args.item_col or ('2' if numbered else 'item' if 'item' in cols else 'movie'),
+            '--rating-col': rating, '--title-col': args.title_col}
+
+# %% ../nbs/16_recommender.ipynb #csv-2
+def _clean_rows(df, f, flags, first_line) -> pd.DataFrame:
+    "`df` with its ratings as numbers, after checking for empty ids and ratings that are not numbers (naming the line)."
+    for flag in ('--user-col', '--item-col', '--rating-col'):
+        c = flags[flag]
+        if c is None: continue
+        values = df[c].str.strip()
+        bad = values == ''
+        if flag == '--rating-col':
+            numbers = pd.to_numeric(values, errors='coerce')
+            bad |= ~np.isfinite(numbers.to_numpy(float))
+        if bad.any():
+            at = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(f'{f}, line {at + first_line}: {flag} {c!r} holds {df[c].iloc[at]!r}, not '
+                             + ('a finite number' if flag == '--rating-col' else 'an id')
+                             + f' ({int(bad.sum()):,} such lines). Fix or remove them, or name another column with {flag}')
+        if flag == '--rating-col': df[c] = numbers
+    return df
 
 # %% ../nbs/16_recommender.ipynb #a1b2c342-2
 def _evaluate(rec, train, valid, say):
-    "Print the held-out RMSE of a rating model, or precision and NDCG@10 of a ranking model, each beside its baseline."
+    """Print one held-out metric beside its baseline: RMSE for a rating model; for a ranking model NDCG@10, with the rule
+    that makes a held-out item relevant (a rating in the top quarter of the scale, e.g. >= 4 of 1-5; every interaction
+    of implicit data)."""
     c = rec.config['columns']
     if not rec.kind.implicit:
         target = valid[c['rating']].to_numpy(float)
         say(f"valid RMSE {rmse(rec.predict(valid), target):.4f} (global-mean baseline {rmse(np.full(len(target), train[c['rating']].mean()), target):.4f})")
         return
-    if c['rating'] and valid[c['rating']].isin([0, 1]).all(): valid = valid[valid[c['rating']] > 0]   # 0/1 data: the 1s are relevant
+    rating, rule = None, 'every held-out interaction'
+    if c['rating'] and valid[c['rating']].isin([0, 1]).all(): valid = valid[valid[c['rating']] > 0]   # 0/1 data: the 1s
+    elif c['rating']:
+        lo, hi = rec.config['rating_range']
+        rating, threshold = c['rating'], lo + 0.75 * (hi - lo)
+        rule = f'a held-out rating >= {threshold:g}'
     k = min(10, len(rec.items))
-    args = dict(items=rec.items, k=k, user=c['user'], item=c['item'], rating=None)
-    tr, va = train[[c['user'], c['item']]], valid[[c['user'], c['item']]]
+    args = dict(items=rec.items, k=k, user=c['user'], item=c['item'], rating=rating, relevant=threshold if rating else 4.0)
+    tr, va = (df[[c['user'], c['item']] + ([rating] if rating else [])] for df in (train, valid))
     try: ours = ranking_metrics(rec.scores, tr, va, **args)
     except ValueError as e:
         say(f'no evaluation: {e}'); return
     counts = tr[c['item']].value_counts().reindex(rec.items).fillna(0).to_numpy(float)
     pop = ranking_metrics(lambda us: np.tile(counts, (len(us), 1)), tr, va, **args)
-    say(f"valid precision@{k} {ours[f'precision@{k}']:.4f}, NDCG@{k} {ours[f'ndcg@{k}']:.4f} over {ours['users']:,} users "
-        f"(popularity baseline {pop[f'precision@{k}']:.4f}, {pop[f'ndcg@{k}']:.4f})")
+    say(f"valid NDCG@{k} {ours[f'ndcg@{k}']:.4f} over {ours['users']:,} users, relevant: {rule} "
+        f"(popularity baseline {pop[f'ndcg@{k}']:.4f})")
 
 # %% ../nbs/16_recommender.ipynb #a1b2c342-3
 def _run(args, say, progress, rank=0, world_size=1) -> int:
-    if rank == 0: check_save_path(args.out)                   # before reading and training, not after
+    if args.load: return _recommend_saved(args, say) if rank == 0 else 0
+    check_save_path(args.out)                               # every process, before reading and training
     if args.csv: ratings, user, item, rating = _read_csv(args); title = args.title_col
-    else: ratings, user, item, rating, title = load_ratings(), args.user_col, args.item_col or 'movie', args.rating_col or 'rating', args.title_col or 'title'
+    else: ratings, user, item, rating, title = load_ratings(), args.user_col or 'user', args.item_col or 'movie', args.rating_col or 'rating', args.title_col or 'title'
     if len(ratings) == 0: raise ValueError(f'{args.csv} has a header but no rows: nothing to learn from')
     n_valid = int(args.valid_pct * len(ratings))
     if args.valid_pct > 0 and n_valid < 1:
@@ -717,7 +938,7 @@ def _run(args, say, progress, rank=0, world_size=1) -> int:
         f'training on {len(train):,}' + ('' if valid is None else f', validating on {len(valid):,}'))
     if rank != 0 and not MODELS[args.model or ('dot' if rating else 'ease')].data_parallel: return 0   # nothing to share: rank 0 trains alone
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter('always', SmallDataWarning)
+        warnings.simplefilter('always')
         rec = Recommender.fit(train, n_factors=args.factors, epochs=args.epochs, model=args.model, seed=args.seed, valid=valid,
                               titles=title, progress=progress, lr=args.lr, wd=args.wd, bs=args.bs, user=user, item=item, rating=rating)
     if progress: print(flush=True)                          # the bar's last line ends here, never in the summary
@@ -726,18 +947,34 @@ def _run(args, say, progress, rank=0, world_size=1) -> int:
     say(rec)
     if valid is not None: _evaluate(rec, train, valid, say)
     say(f'saved to {rec.save(args.out)}')
-    first = ratings[user].iloc[0]
-    target = first if args.for_user is None else next((u for u in rec.users if str(u) == args.for_user), args.for_user)
-    known = lookup(rec.users, [target])[0] >= 0
+    _say_top(rec, ratings[user].iloc[0] if args.for_user is None else args.for_user, args.n, say)
+    return 0
+
+# %% ../nbs/16_recommender.ipynb #run-0
+def _say_top(rec, user, n, say):
+    "Print the top `n` for `user`, saying when the user is unknown and which fallback they get."
+    known = _find(rec.users, [user])[0] >= 0
     fallback = 'most popular items' if rec.kind.implicit else 'best mean + item bias'
-    say(f'top {args.n} for user {target}' + ('' if known else f' (unknown user: {fallback})') + ':')
-    say(rec.recommend(target, n=args.n).to_string(index=False))
+    say(f'top {n} for user {user}' + ('' if known else f' (unknown user: {fallback})') + ':')
+    say(rec.recommend(user, n=n).to_string(index=False))
+
+# %% ../nbs/16_recommender.ipynb #run-1
+def _recommend_saved(args, say) -> int:
+    "`--load DIR`: recommend from a saved model; nothing is read or trained."
+    training = [f for f, v in (('CSV', args.csv), ('--model', args.model), ('--factors', args.factors), ('--epochs', args.epochs),
+                               ('--lr', args.lr), ('--wd', args.wd), ('--bs', args.bs)) if v is not None]
+    if training: raise ValueError(f'--load recommends from a saved model, so it takes no {", ".join(training)}; drop them, '
+                                  f'or drop --load to train a new model')
+    if args.for_user is None: raise ValueError('--load needs --for-user USER: the user to recommend for')
+    rec = Recommender.load(args.load)
+    say(rec)
+    _say_top(rec, args.for_user, args.n, say)
     return 0
 
 # %% ../nbs/16_recommender.ipynb #a1b2c342-4
 def main(argv=None) -> int:
     """The `collab-recommend` command: train on a ratings CSV (or ML-100K), print the held-out evaluation, save the model and
-    recommend. Bad numbers stop in argparse (exit 2); bad data or files print one line (exit 1). Under `torchrun` the
+    recommend; or, with `--load DIR`, recommend from a saved model. Bad numbers stop in argparse (exit 2); bad data or files print one line (exit 1). Under `torchrun` the
     processes train one model together; rank 0 validates, saves and prints, the others print only errors."""
     args = _parser().parse_args(argv)
     rank = 0

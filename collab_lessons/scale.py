@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_scale.ipynb #5ca1e005
 from __future__ import annotations
-import contextlib, math, os, types
+import contextlib, math, os, types, warnings
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -13,8 +13,8 @@ from .trainer import AdamW, param_groups, fit, shuffled_batches
 
 # %% auto #0
 __all__ = ['ROWWISE_MIN_PARAMS', 'sparse_embeddings', 'RowAdamW', 'rowwise_adamw', 'synthetic_tensors', 'prefetch', 'adamw_rows',
-           'catch_up_rows', 'compiled', 'FusedRowAdamW', 'fused_rowwise_adamw', 'step_profile', 'embedding_params',
-           'auto_adamw', 'epoch_seconds', 'world', 'distributed', 'shard', 'fit_distributed']
+           'catch_up_rows', 'NumbaFallbackWarning', 'compiled', 'FusedRowAdamW', 'fused_rowwise_adamw', 'step_profile',
+           'embedding_params', 'auto_adamw', 'epoch_seconds', 'world', 'distributed', 'shard', 'fit_distributed']
 
 # %% ../nbs/15_scale.ipynb #5ca1e008
 def sparse_embeddings(model, sparse=True):
@@ -201,18 +201,70 @@ def catch_up_rows(p, last_p, logs, idx, t):
             for j in range(d): p[r, j] *= f
             last_p[r] = t
 
+# %% ../nbs/15_scale.ipynb #5ca1e1f0
+_NO_NUMBA = []      # why numba cannot be used in this process: recorded, and warned about, once
+
+class NumbaFallbackWarning(UserWarning):
+    "numba cannot compile or run the row-wise loops: the torch `RowAdamW` runs instead."
+
+def _no_numba(e):
+    "Give up numba for this process, with one warning that says why."
+    if _NO_NUMBA: return
+    lines = str(e).strip().splitlines()
+    why = f'{type(e).__name__}: {lines[0]}' if lines else type(e).__name__
+    _NO_NUMBA.append(why)
+    if 'NUMBA_DISABLE_JIT' in why: fix = 'unset NUMBA_DISABLE_JIT'
+    elif isinstance(e, ImportError) and e.name == 'numba': fix = 'install numba (pip install numba)'
+    else: fix = 'repair numba (pip install --force-reinstall numba)'
+    warnings.warn(f'numba cannot compile the row-wise AdamW loops ({why}), so the torch '
+                  'optimiser RowAdamW runs instead: the same results, only slower. To get the '
+                  f'speed back, {fix}.',
+                  NumbaFallbackWarning, stacklevel=2)
+
+def _catch_up_args(p, st, idx) -> tuple:
+    "`catch_up_rows`'s arguments, of the types the trial in `_row_kernels` compiled it for."
+    idx = idx.reshape(-1).to(torch.int64).contiguous()
+    return (p.detach().numpy(), st['last_p'].numpy(), st['logs'].numpy(), idx.numpy(),
+            int(st['step']))
+
+def _update_args(p, st, logs, grad, g) -> tuple:
+    "`adamw_rows`'s arguments, of the types the trial in `_row_kernels` compiled it for."
+    idx, values = grad._indices()[0].contiguous(), grad._values().contiguous()
+    state = [st[k].numpy() for k in ('exp_avg', 'exp_avg_sq', 'last', 'last_p', 'pos')]
+    hyper = [float(g['lr']), *map(float, g['betas']), float(g['eps'])]
+    return (p.detach().numpy(), *state, logs.numpy(), idx.numpy(), values.numpy(),
+            int(st['step']), *hyper)
+
+def _row_kernels() -> tuple:
+    "`(catch_up_rows, adamw_rows)` compiled and run once on a tiny table, or `(None, None)`."
+    if _row_kernels not in _COMPILED and not _NO_NUMBA:
+        kernels = compiled(catch_up_rows), compiled(adamw_rows)
+        if None not in kernels:
+            try:                        # numba compiles at a function's first call: fail here
+                p = torch.zeros(2, 4); opt = RowAdamW([p]); g = opt.param_groups[0]
+                st = opt._row_state(p, opt._state(p)); st['step'] = 1
+                grad = torch.sparse_coo_tensor(torch.tensor([[0, 1, 0]]), torch.ones(3, 4), (2, 4))
+                kernels[1](*_update_args(p, st, opt._log_step(st, g), grad, g))
+                kernels[0](*_catch_up_args(p, st, torch.tensor([0, 1])))
+            except Exception as e: _no_numba(e)
+        _COMPILED[_row_kernels] = kernels
+    return (None, None) if _NO_NUMBA else _COMPILED[_row_kernels]
+
 # %% ../nbs/15_scale.ipynb #5ca1e104
 _COMPILED = {}
 
 def compiled(f):
-    "`f` compiled by numba (`njit`, once per process), its `prefetch` calls made real; `None` when numba is not installed."
+    "`f` compiled by numba (`njit`, once per process), its `prefetch` calls made real; else `None`."
+    if _NO_NUMBA: return None                       # numba failed once in this process (and warned)
     if f not in _COMPILED:
-        try: import numba
-        except ImportError: _COMPILED[f] = None
-        else:
+        try:
+            import numba
+            if numba.config.DISABLE_JIT:
+                raise RuntimeError("NUMBA_DISABLE_JIT=1 turns numba's compiler off")
             glb = {**f.__globals__, 'prefetch': _prefetch_intrinsic()}
             g = types.FunctionType(f.__code__, glb, f.__name__, f.__defaults__, f.__closure__)
             _COMPILED[f] = numba.njit(g, nogil=True, error_model='numpy', fastmath=True)
+        except Exception as e: _no_numba(e); return None     # not installed, broken or switched off
     return _COMPILED[f]
 
 # %% ../nbs/15_scale.ipynb #5ca1e105
@@ -226,7 +278,7 @@ class FusedRowAdamW(RowAdamW):
     @staticmethod
     def _kernels(p):
         ok = p.dim() == 2 and p.dtype == torch.float32 and p.is_contiguous()
-        return (compiled(catch_up_rows), compiled(adamw_rows)) if ok else (None, None)
+        return _row_kernels() if ok else (None, None)
 
     @torch.no_grad()
     def catch_up(self, p, idx):
@@ -235,21 +287,20 @@ class FusedRowAdamW(RowAdamW):
         kernel = self._kernels(p)[0]
         if kernel is None: return super().catch_up(p, idx)
         self._check_rows(p, idx)
-        kernel(p.detach().numpy(), st['last_p'].numpy(), st['logs'].numpy(), idx.reshape(-1).contiguous().numpy(), st['step'])
+        kernel(*_catch_up_args(p, st, idx))
 
     def update(self, p, grad, st, g):
         kernel = self._kernels(p)[1]
         if not grad.is_sparse or kernel is None: return super().update(p, grad, st, g)
         self._check_rows(p, grad._indices()[0])
         logs = self._log_step(self._row_state(p, st), g)
-        kernel(p.detach().numpy(), st['exp_avg'].numpy(), st['exp_avg_sq'].numpy(), st['last'].numpy(), st['last_p'].numpy(), st['pos'].numpy(),
-               logs.numpy(), grad._indices()[0].contiguous().numpy(), grad._values().contiguous().numpy(), st['step'], g['lr'], *g['betas'], g['eps'])
+        kernel(*_update_args(p, st, logs, grad, g))
 
 # %% ../nbs/15_scale.ipynb #5ca1e106
 def fused_rowwise_adamw(model, lr=1e-3, wd=0.01, betas=(0.9, 0.99), eps=1e-5, touch_wd=False) -> RowAdamW:
-    "`rowwise_adamw` with the compiled row updates (`FusedRowAdamW`); plain `RowAdamW` when numba is not installed."
+    "`rowwise_adamw` with the compiled row updates (`FusedRowAdamW`); else plain `RowAdamW`."
     embeddings = [m for m in sparse_embeddings(model).modules() if isinstance(m, nn.Embedding)]
-    cls = FusedRowAdamW if compiled(adamw_rows) is not None else RowAdamW
+    cls = FusedRowAdamW if _row_kernels()[1] is not None else RowAdamW
     return cls(param_groups(model, wd), lr=lr, betas=betas, eps=eps, weight_decay=wd, embeddings=embeddings, touch_wd=touch_wd)
 
 # %% ../nbs/15_scale.ipynb #5ca1e110

@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_trainer.ipynb #f3dd365b
 from __future__ import annotations
-import contextlib, math, time, warnings
+import contextlib, math, os, time, warnings
 import numpy as np
 import pandas as pd
 import torch
@@ -184,6 +184,8 @@ def _check_hypers(epochs, lr, wd, bs, seed, threads):
                          'at each step, which would zero or flip them. Typical values: lr 1e-3..1e-1, wd 0..1.')
     if lr > 1: warnings.warn(f'lr={lr:g} is far above the usual 1e-3..1e-1 for Adam: expect divergence (fit stops with an error if the loss becomes NaN or infinite)')
     threads = 1 if threads is None else check_int(threads, 'threads', 1)
+    if threads > (os.cpu_count() or 1):
+        raise ValueError(f'threads={threads} is more than the {os.cpu_count()} CPU cores of this machine; pass at most that')
     return epochs, lr, wd, bs, seed, threads
 
 # %% ../nbs/12_trainer.ipynb #d1e2f308

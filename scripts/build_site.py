@@ -83,9 +83,98 @@ def exercise_groups(cells) -> list[tuple[list[int], int | None]]:
     return groups
 
 
+class NotebookError(ValueError):
+    "A notebook the build cannot read; the message names the file, the cell (counted from 0) and what is wrong"
+
+
+_CELL_TYPES = ('code', 'markdown', 'raw')
+_OUTPUT_TYPES = ('stream', 'display_data', 'execute_result', 'error')
+
+
+def _shown(path: Path) -> str:
+    "`path` relative to the repository when it is inside it (`nbs/03_x.ipynb`), else as given"
+    try: return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError: return str(path)
+
+
+def _kind(x) -> str:
+    return {dict: 'object', list: 'list', str: 'string', type(None): 'null'}.get(type(x), type(x).__name__)
+
+
+def _is_text(x) -> bool:
+    return isinstance(x, str) or isinstance(x, list) and all(isinstance(s, str) for s in x)
+
+
+def _cell_problem(cell) -> str | None:
+    "What is wrong with one cell of a notebook's JSON, in a few words, or None"
+    if not isinstance(cell, dict): return f'a cell must be a JSON object, got {_kind(cell)}'
+    t = cell.get('cell_type')
+    if t not in _CELL_TYPES:
+        return f"unknown cell_type {t!r} (expected 'code', 'markdown' or 'raw')" if 'cell_type' in cell else "no 'cell_type'"
+    if 'source' not in cell: return f"{t} cell has no 'source'"
+    if not _is_text(cell['source']): return f"'source' must be a string or list of strings, got {_kind(cell['source'])}"
+    if not isinstance(cell.get('metadata'), dict):
+        return f"'metadata' must be an object ({{}} if empty), got {_kind(cell['metadata'])}" if 'metadata' in cell else "no 'metadata'"
+    if t != 'code': return None
+    if 'outputs' not in cell: return "code cell has no 'outputs' (a list, empty if the cell shows nothing)"
+    if not isinstance(cell['outputs'], list): return f"'outputs' must be a list, got {_kind(cell['outputs'])}"
+    for j, o in enumerate(cell['outputs']):
+        if not isinstance(o, dict): return f'output {j}: an output must be a JSON object, got {_kind(o)}'
+        ot = o.get('output_type')
+        if ot not in _OUTPUT_TYPES:
+            return (f"output {j}: unknown output_type {ot!r} (expected 'stream', 'display_data', 'execute_result' or "
+                    "'error')") if 'output_type' in o else f"output {j}: no 'output_type'"
+        if ot == 'stream' and not _is_text(o.get('text')):
+            return f"output {j}: a stream's 'text' must be a string or list of strings, got {_kind(o.get('text'))}"
+    return None
+
+
+def _schema_problem(e) -> tuple[int | None, str]:
+    "`(cell index or None, what is wrong)` from nbformat's schema error `e`, on one short line"
+    path = list(e.absolute_path)
+    cell = path[1] if len(path) > 1 and path[0] == 'cells' and isinstance(path[1], int) else None
+    field = ''.join(f'[{k}]' if isinstance(k, int) else f'.{k}' for k in (path[2:] if cell is not None else path))
+    field = field.lstrip('.') or ('the cell' if cell is not None else 'the notebook')
+    if e.validator == 'type':
+        types = e.validator_value if isinstance(e.validator_value, list) else [e.validator_value]
+        what = f'{field} must be {" or ".join(types)}, got {_kind(e.instance)}'
+    elif e.validator in ('required', 'additionalProperties'): what = f'{field}: {e.message}'
+    elif e.validator in ('oneOf', 'anyOf'): what = f'{field} does not match the notebook format'
+    else: what = f'{field}: {e.message.splitlines()[0]}'
+    return cell, what if len(what) <= 200 else what[:197] + '...'
+
+
+def read_notebook(path: Path):
+    """The notebook at `path` (nbformat 4), checked against the notebook format; `NotebookError` if it cannot be read,
+    naming the file and the cell (`nbs/03_x.ipynb, cell 7: 'source' must be a string or list of strings, got int`)"""
+    def bad(what, cell=None):
+        return NotebookError(f'{_shown(path)}' + (f', cell {cell}' if cell is not None else '') + f': {what}')
+    try: text = Path(path).read_text(encoding='utf-8')
+    except (OSError, UnicodeDecodeError) as e: raise bad(f'cannot read the file ({e})') from None
+    if not text.strip(): raise bad('the file is empty')
+    try: raw = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise bad(f'not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); is the file cut short?') from None
+    if not isinstance(raw, dict): raise bad(f'not a notebook: the file holds a JSON {_kind(raw)}, not an object')
+    if raw.get('nbformat') != 4:
+        raise bad(f"not an nbformat 4 notebook ('nbformat' is {raw.get('nbformat')!r}); save it again with JupyterLab")
+    if not isinstance(raw.get('cells'), list): raise bad(f"'cells' must be a list, got {_kind(raw.get('cells'))}")
+    for i, cell in enumerate(raw['cells']):
+        problem = _cell_problem(cell)
+        if problem: raise bad(problem, i)
+    try:
+        nb = nbformat.convert(nbformat.reader.reads(text), 4)
+        nbformat.validate(nb)
+    except nbformat.ValidationError as e:
+        cell, what = _schema_problem(e)
+        raise bad(what, cell) from None
+    except Exception as e: raise bad(f'nbformat cannot read it ({type(e).__name__}: {e})') from None
+    return nb
+
+
 def lesson_info(path: Path) -> dict:
-    "Title, summary and module of the lesson notebook at `path`"
-    nb = nbformat.read(path, as_version=4)
+    "Title, summary and module of the lesson notebook at `path` (`NotebookError` if it cannot be read)"
+    nb = read_notebook(path)
     title, summary, module = path.stem, '', None
     for c in nb.cells:
         if c.cell_type == 'markdown' and c.source.lstrip().startswith('# '):
@@ -687,14 +776,32 @@ def write_assets(out: Path, mods: Path):
 # ---------------------------------------------------------------------------------------------------------------
 
 def build(out: Path = ROOT/'_site', cache: Path = ROOT/'_site_cache', quiet=False, nbs: Path = ROOT/'nbs') -> dict:
+    """Build the site from the lesson notebooks in `nbs` into `out` (through `out`.tmp, removed if the build fails).
+    A notebook that cannot be read stops the build (SystemExit naming the file and the cell) before anything is written."""
     t0 = time.time()
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+    try: lessons = [lesson_info(p) for p in notebooks(nbs)]
+    except NotebookError as e: sys.exit(f'build_site: {e}')
+    if not lessons: sys.exit(f'build_site: no lesson notebooks (NN_topic.ipynb) in {_shown(nbs)}')
     mods = npm_vendor(cache)
     tmp = out.with_name(out.name + '.tmp')
     shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        pages, index = _write_site(tmp, lessons, mods, nbs, say)
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    secs = time.time() - t0
+    say(f'build_site: {len(lessons)} lessons, {len(pages)} API pages, {len(index)} search entries -> {out} in {secs:.1f}s')
+    return dict(lessons=[l['stem'] for l in lessons], modules=list(pages), seconds=secs)
+
+
+def _write_site(tmp: Path, lessons, mods: Path, nbs: Path, say) -> tuple[dict, list]:
+    "Every page, deck, notebook and asset of the site into the new folder `tmp`: `(API pages, search index)`"
     (tmp/'slides').mkdir(parents=True); (tmp/'student').mkdir(); (tmp/'api').mkdir(); (tmp/'present').mkdir()
     write_assets(tmp, mods)
-    lessons = [lesson_info(p) for p in notebooks(nbs)]
     if (nbs/'images').is_dir(): shutil.copytree(nbs/'images', tmp/'images')
 
     tpl = [str(SITE_SRC/'templates')]
@@ -710,13 +817,17 @@ def build(out: Path = ROOT/'_site', cache: Path = ROOT/'_site_cache', quiet=Fals
     index, timings, lesson_ids = [], {}, {}
     for i, l in enumerate(lessons):
         t = time.time()
-        page = render_lesson(html_exp, lessons, i)
-        (tmp/f'{l["stem"]}.html').write_text(page)
-        lesson_ids[l['stem']] = set(re.findall(r'<h[1-6][^>]*\sid="([^"]+)"', page))
-        index += search_entries(page, f'{l["stem"]}.html', f'{l["num"]} · {l["title"]}')
-        (tmp/'slides'/f'{l["stem"]}.slides.html').write_text(render_slides(slide_exp, l))
-        nbformat.write(student_notebook(l['nb']), tmp/'student'/f'{l["stem"]}.ipynb')
-        nbformat.write(present_notebook(l['nb']), tmp/'present'/f'{l["stem"]}.ipynb')
+        try:
+            page = render_lesson(html_exp, lessons, i)
+            (tmp/f'{l["stem"]}.html').write_text(page)
+            lesson_ids[l['stem']] = set(re.findall(r'<h[1-6][^>]*\sid="([^"]+)"', page))
+            index += search_entries(page, f'{l["stem"]}.html', f'{l["num"]} · {l["title"]}')
+            (tmp/'slides'/f'{l["stem"]}.slides.html').write_text(render_slides(slide_exp, l))
+            nbformat.write(student_notebook(l['nb']), tmp/'student'/f'{l["stem"]}.ipynb')
+            nbformat.write(present_notebook(l['nb']), tmp/'present'/f'{l["stem"]}.ipynb')
+        except Exception as e:
+            e.add_note(f'build_site: while building {_shown(l["path"])}')
+            raise
         timings[l['stem']] = time.time() - t
         say(f'  {l["stem"]}: page, slides, student notebook ({timings[l["stem"]]:.1f}s)')
 
@@ -735,12 +846,7 @@ def build(out: Path = ROOT/'_site', cache: Path = ROOT/'_site_cache', quiet=Fals
     (tmp/'search.html').write_text(render_search(lessons))
     (tmp/'assets'/'search_index.js').write_text('window.SEARCH_INDEX = ' + json.dumps(index, ensure_ascii=False) + ';\n')
     (tmp/'.nojekyll').write_text('')
-
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
-    secs = time.time() - t0
-    say(f'build_site: {len(lessons)} lessons, {len(pages)} API pages, {len(index)} search entries -> {out} in {secs:.1f}s')
-    return dict(lessons=[l['stem'] for l in lessons], modules=list(pages), seconds=secs)
+    return pages, index
 
 
 class _Fast:
@@ -777,5 +883,6 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', default=str(ROOT/'_site'), help='output folder (default: _site)')
     ap.add_argument('--cache', default=str(ROOT/'_site_cache'), help='where npm packages are cached (default: _site_cache)')
+    ap.add_argument('--nbs', default=str(ROOT/'nbs'), help='folder of the lesson notebooks (default: nbs)')
     a = ap.parse_args()
-    build(Path(a.out), Path(a.cache))
+    build(Path(a.out), Path(a.cache), nbs=Path(a.nbs))
