@@ -1,4 +1,4 @@
-"""Experiments behind the defaults of `collab_lessons.bayes.BayesMF` (lesson 14).
+"""Experiments behind the defaults of `collab_lessons.bayes.BayesMF` (lesson 13).
 
 Tuning uses only a validation carve of each base file (`--carve`, 10% of u{k}.base's rows, seed 0); `--test` scores the
 canonical test files with the chosen settings (reporting only, never for choosing). Examples:
@@ -9,7 +9,7 @@ canonical test files with the chosen settings (reporting only, never for choosin
     .venv/bin/python scripts/bayes_tuning.py --carve --folds 1 2 --noise_shape none 8 32
     .venv/bin/python scripts/bayes_tuning.py --carve --folds 1 --n_samples 40 --cg_tol 1e-3 1e-6
 
-`--json FILE` also appends each result to FILE as one JSON line; lesson 14 reads `nbs/data/bayes_tuning.jsonl`, made by
+`--json FILE` also appends each result to FILE as one JSON line; lesson 13 reads `nbs/beyond/data/bayes_tuning.jsonl`, made by
 `--make-lesson-file` (about 10 minutes on one thread).
 """
 import argparse, json, time
@@ -34,7 +34,7 @@ def main(argv=None):
     mode = ap.add_mutually_exclusive_group(required=True)
     mode.add_argument('--carve', action='store_true', help='train on 90%% of u{k}.base, score the other 10%% (tuning)')
     mode.add_argument('--test', action='store_true', help='train on u{k}.base, score u{k}.test (reporting only)')
-    mode.add_argument('--make-lesson-file', action='store_true', help='run what lesson 14 quotes into nbs/data/bayes_tuning.jsonl')
+    mode.add_argument('--make-lesson-file', action='store_true', help='run what lesson 13 quotes into nbs/beyond/data/bayes_tuning.jsonl')
     ap.add_argument('--folds', type=int, nargs='+', default=[1])
     ap.add_argument('--n_factors', type=int, nargs='+', default=[None])
     ap.add_argument('--n_samples', type=int, default=None); ap.add_argument('--burn_in', type=int, default=None)
@@ -70,8 +70,8 @@ def main(argv=None):
                 with open(a.json, 'a') as f: f.write(json.dumps(res) + '\n')
 
 def make_tuning_file():
-    "The runs lesson 14 quotes: the noise model on the u1 and u2 carves, rank and samples with one shared noise, the CG tolerance."
-    path = str(Path(__file__).resolve().parents[1] / 'nbs' / 'data' / 'bayes_tuning.jsonl')
+    "The runs lesson 13 quotes: the noise model on the u1 and u2 carves, rank and samples with one shared noise, the CG tolerance."
+    path = str(Path(__file__).resolve().parents[1] / 'nbs' / 'beyond' / 'data' / 'bayes_tuning.jsonl')
     open(path, 'w').close()
     main(['--carve', '--folds', '1', '2', '--noise_shape', 'none', '8', '32', '--json', path])
     main(['--carve', '--folds', '1', '--noise_shape', 'none', '--n_factors', '6', '10', '20', '--n_samples', '300', '--json', path])

@@ -42,9 +42,12 @@ _ANSI = re.compile(r'\x1B(?:[@-Z\\-_]|\[[0-?]*[ -/]*[@-~])')
 _HIDE_DIRS = {'hide', 'default_exp'}
 
 
+TRACKS = ('core', 'beyond', 'appendix')
+
+
 def notebooks(nbs: Path = ROOT/'nbs') -> list[Path]:
-    "The lesson notebooks, in lesson order: `nbs/NN_topic.ipynb`"
-    return sorted(nbs.glob('[0-9][0-9]_*.ipynb'))
+    "The lesson notebooks in course order, track by track: `nbs/core/NN_topic.ipynb`, ... (or `nbs/NN_topic.ipynb`)"
+    return [p for t in TRACKS for p in sorted((nbs/t).glob('[0-9][0-9]_*.ipynb'))] or sorted(nbs.glob('[0-9][0-9]_*.ipynb'))
 
 
 def split_directives(src: str) -> tuple[dict, str]:

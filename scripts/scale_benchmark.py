@@ -1,4 +1,4 @@
-"""Time per epoch and peak memory of `fit` against the number of ratings, dense AdamW vs row-wise AdamW (lesson 15).
+"""Time per epoch and peak memory of `fit` against the number of ratings, dense AdamW vs row-wise AdamW (lesson 14).
 
     .venv/bin/python scripts/scale_benchmark.py [--sizes 1e5,1e6,1e7] [--opts dense,rowwise,fused] [--repeats 2] [--big] [--fixed] [--profile] [--threads-check] [--json out.json]
 

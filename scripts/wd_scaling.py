@@ -1,6 +1,6 @@
-"""Validation MSE of dense AdamW and row-wise AdamW against weight decay on big synthetic tables (lesson 15, "the drift and weight decay").
+"""Validation MSE of dense AdamW and row-wise AdamW against weight decay on big synthetic tables (lesson 14, "the drift and weight decay").
 
-    .venv/bin/python scripts/wd_scaling.py [--sizes 1e6,3e6,1e7] [--json nbs/data/wd_scaling.json]
+    .venv/bin/python scripts/wd_scaling.py [--sizes 1e6,3e6,1e7] [--json nbs/beyond/data/wd_scaling.json]
 
 For each size n: synthetic ratings on 10·√n users × 2·√n items (planted rank 5, noise sd 0.5, seed 0), `LEAN_RECIPE`
 (8 epochs, bs 4,096) with the weight decays below, and the MSE on 100,000 more ratings of the same users and items.

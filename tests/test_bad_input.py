@@ -2,8 +2,8 @@
 
 - lesson 0: a data folder whose u.data is a directory;
 - lessons 0 and 3: ids of two types in one column;
-- lesson 14: ratings BayesMF cannot learn from, and Cholesky failures inside its sampler;
-- lesson 15: numba failing to import, compile or run: the torch `RowAdamW` runs, with one warning.
+- lesson 13: ratings BayesMF cannot learn from, and Cholesky failures inside its sampler;
+- lesson 14: numba failing to import, compile or run: the torch `RowAdamW` runs, with one warning.
 """
 import importlib.abc, json, os, subprocess, sys, types, warnings
 import pandas as pd
@@ -51,7 +51,7 @@ def test_mixed_ids_fixed_as_the_message_says():
     assert sorted(fixed.user_bias.index) == ['1', '2']
 
 
-# --- lesson 14: ratings BayesMF cannot learn from -----------------------------------------------
+# --- lesson 13: ratings BayesMF cannot learn from -----------------------------------------------
 
 FOUR = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]])
 Y4 = torch.tensor([1., 2., 3., 1.])
@@ -96,7 +96,7 @@ def test_bayes_fits_just_inside_the_limits():
     assert two.predict(FOUR[:1]).shape == (1,)
 
 
-# --- lesson 15: numba that cannot import, compile or run: RowAdamW, with one warning ------------
+# --- lesson 14: numba that cannot import, compile or run: RowAdamW, with one warning ------------
 
 def tiny_fit(opt_func):
     "A 2-epoch fit of a small DotProductBias: (weights, history, name of the optimiser class used)."

@@ -1,4 +1,4 @@
-"""Data-parallel training on CPU: 2 gloo processes started by torchrun train the same model as 1 process (lesson 15, `collab_lessons.scale`)."""
+"""Data-parallel training on CPU: 2 gloo processes started by torchrun train the same model as 1 process (lesson 14, `collab_lessons.scale`)."""
 import subprocess, sys
 from pathlib import Path
 import pytest

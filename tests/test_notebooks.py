@@ -19,7 +19,7 @@ from nbdev.process import NBProcessor, nb_lang
 from nbdev.test import _skip_cell       # the predicate nbdev's `test_nb` uses to leave cells out (tst_flags, eval: false)
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT/'nbs').glob('[0-9][0-9]_*.ipynb'))
+NOTEBOOKS = sorted((ROOT/'nbs').glob('*/[0-9][0-9]_*.ipynb'), key=lambda p: p.name)
 
 
 def _flags():

@@ -1,4 +1,4 @@
-"""The compiled row-wise optimiser (lesson 15, `collab_lessons.scale.FusedRowAdamW`) under data-parallel training: 2 gloo ranks
+"""The compiled row-wise optimiser (lesson 14, `collab_lessons.scale.FusedRowAdamW`) under data-parallel training: 2 gloo ranks
 started by torchrun equal 1 process, as `tests/test_distributed.py` checks for the torch optimisers; and the same seed gives the same numbers."""
 import subprocess, sys
 import pytest

@@ -31,7 +31,7 @@ def test_benchmark_script_rejects_bad_threads():
 
 
 def test_scale_scripts_quick(tmp_path):
-    "The scripts behind lesson 15's committed figures run end to end on tiny sizes and write what the lesson reads."
+    "The scripts behind lesson 14's committed figures run end to end on tiny sizes and write what the lesson reads."
     out = subprocess.run([sys.executable, str(ROOT/'scripts'/'scale_benchmark.py'), '--sizes', '2e4,4e4', '--opts', 'dense,fused',
                           '--json', str(tmp_path/'s.json')], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -48,7 +48,7 @@ def test_scale_scripts_quick(tmp_path):
 
 
 def test_bayes_tuning_script_quick(tmp_path):
-    "scripts/bayes_tuning.py (behind lesson 14's committed carve figures) runs a tiny chain and appends one JSON line per setting."
+    "scripts/bayes_tuning.py (behind lesson 13's committed carve figures) runs a tiny chain and appends one JSON line per setting."
     out = subprocess.run([sys.executable, str(ROOT/'scripts'/'bayes_tuning.py'), '--carve', '--folds', '1', '--n_samples', '3', '--burn_in', '1',
                           '--log_every', '1', '--noise_shape', 'none', '8', '--json', str(tmp_path/'b.jsonl')], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
