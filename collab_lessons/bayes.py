@@ -108,6 +108,7 @@ class RatingMatrices:
 # %% ../nbs/beyond/13_bayes.ipynb #b14d0a01
 _MAX_RATING = 1e6   # |rating| the priors tolerate (the sampler's Cholesky fails from about 1e8)
 _MAX_OFFSET = 1e3   # |mean| / standard deviation beyond which the chain collapses towards 0
+_MIN_SD = 0.05      # standard deviation below which the fit degrades (the priors expect ~1)
 
 def _show(v) -> str:
     "A number for a message: 3.0, 1.75, 1e+30 (plain and short)."
@@ -132,6 +133,12 @@ def _check_rating_values(y):
                          f'factorise. Rescale them, e.g. y / {_show(scale)}, and multiply the '
                          'predictions back.')
     mean, sd = float(y.double().mean()), float(y.double().std())
+    if sd < _MIN_SD:
+        raise ValueError(f'the ratings vary too little for BayesMF (standard deviation '
+                         f'{_show(sd)}, below {_show(_MIN_SD)}): its priors expect ratings that vary by about a '
+                         'unit, and on such a small scale its fit is far worse. Standardise them: '
+                         f'(y - {_show(mean)}) / {_show(sd)}, and map the predictions back '
+                         f'(pred * {_show(sd)} + {_show(mean)}).')
     if abs(mean) > _MAX_OFFSET * sd:
         raise ValueError(f'the ratings lie far from 0 for their spread (mean {_show(mean)}, '
                          f"standard deviation {_show(sd)}): BayesMF's priors pull the mean and "
@@ -154,7 +161,8 @@ class BayesMF:
     def __init__(self, n_factors=10, n_samples=250, burn_in=50, implicit=True, seed=0, rating_range=(1., 5.), thin=1, cg_tol=1e-3,
                  init_std=0.1, num_threads=1, n_chains=1, noise_shape=8.):
         self.n_factors, self.n_samples = check_int(n_factors, 'n_factors', 1), check_int(n_samples, 'n_samples', 1)
-        self.burn_in, self.thin, self.seed = check_int(burn_in, 'burn_in', 0), check_int(thin, 'thin', 1), check_int(seed, 'seed', 0)
+        self.burn_in, self.thin = check_int(burn_in, 'burn_in', 0), check_int(thin, 'thin', 1)
+        self.seed = check_int(seed, 'seed', 0, 2**63 - 1)
         self.n_chains = check_int(n_chains, 'n_chains', 1)
         if not isinstance(implicit, bool): raise TypeError(f'implicit must be True or False, got {implicit!r}')
         if rating_range is not None:
@@ -232,7 +240,7 @@ class BayesMF:
             vx, vy = valid; self._check_x(vx, n_users, n_items, 'valid x'); vsum = torch.zeros(len(vx), dtype=dt)
         start = time.perf_counter()
         for chain in range(self.n_chains):      # independent chains (chain c seeded seed·n_chains + c); their samples are pooled
-            gen = torch.Generator().manual_seed(self.seed * self.n_chains + chain)
+            gen = torch.Generator().manual_seed((self.seed * self.n_chains + chain) % 2**63)
             V, W = rn(n_users, K) * self.init_std, rn(n_items, K) * self.init_std          # own vectors; column 0 is the bias
             V[:, 0], W[:, 0] = 0, 0
             Yv, Zv = torch.zeros(n_items, K, dtype=dt), torch.zeros(n_users, K, dtype=dt)     # implicit vectors y_j, z_v
@@ -343,8 +351,8 @@ class DotProductBiasImplicit(nn.Module):
     "`DotProductBias` whose user vector also averages implicit item vectors: p_u = v_u + |N(u)|^-1/2 Σ_{j∈N(u)} y_j (SVD++), N(u) from `x_train`."
     def __init__(self, n_users, n_items, x_train, n_factors=50, y_range=Y_RANGE):
         super().__init__()
-        self.user_factors, self.movie_factors = Embedding(n_users, n_factors), Embedding(n_items, n_factors)
-        self.user_bias, self.movie_bias = Embedding(n_users, 1), Embedding(n_items, 1)
+        self.user_factors, self.item_factors = Embedding(n_users, n_factors), Embedding(n_items, n_factors)
+        self.user_bias, self.item_bias = Embedding(n_users, 1), Embedding(n_items, 1)
         self.implicit_factors = Embedding(n_items, n_factors)                  # y_j
         users, items = x_train[:, 0], x_train[:, 1]
         if len(users) and (users.max() >= n_users or items.max() >= n_items): raise ValueError('x_train has indices beyond n_users or n_items')
@@ -360,5 +368,5 @@ class DotProductBiasImplicit(nn.Module):
     def forward(self, x):
         users, movies = x[:, 0], x[:, 1]
         p = self.user_factors(users) + self.implicit_user_vectors()[users]
-        res = (p * self.movie_factors(movies)).sum(1) + self.user_bias(users)[:, 0] + self.movie_bias(movies)[:, 0]
+        res = (p * self.item_factors(movies)).sum(1) + self.user_bias(users)[:, 0] + self.item_bias(movies)[:, 0]
         return res if self.y_range is None else sigmoid_range(res, *self.y_range)

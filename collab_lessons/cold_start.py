@@ -71,7 +71,7 @@ def predict_with_users(model, x, vecs) -> torch.Tensor:
         raise ValueError(f'vecs must have shape (n_users, {n_numbers}): {n_numbers - 1} factors then the bias per user, got {tuple(vecs.shape)}')
     if x.ndim != 2 or x.shape[1] != 2: raise ValueError(f'x must have shape (n, 2): user row, movie row; got {tuple(x.shape)}')
     _check_index(x[:, 0], len(vecs), 'x[:, 0] (user rows)', f'User rows index vecs, which has {len(vecs)} rows.')
-    _check_index(x[:, 1], model.movie_factors.weight.shape[0], 'movie_idx', 'Map movie ids to rows with item_indices.')
+    _check_index(x[:, 1], model.item_factors.weight.shape[0], 'movie_idx', 'Map movie ids to rows with item_indices.')
     params = {name: p.detach() for name, p in model.named_parameters()}
     params.update({'user_factors.weight': vecs[:, :-1], 'user_bias.weight': vecs[:, -1:]})
     return torch.func.functional_call(model, params, (x,))
@@ -80,7 +80,7 @@ def predict_with_users(model, x, vecs) -> torch.Tensor:
 def predict_new_user(model, movie_idx, user_vec) -> torch.Tensor:
     "`model`'s predictions for movie rows `movie_idx` by a user given as `[factors..., bias]` (one vector, or one per movie)."
     user_vec, movie_idx = _tensor(user_vec, torch.float), _tensor(movie_idx, torch.long)
-    n_numbers = model.movie_factors.weight.shape[1] + 1
+    n_numbers = model.item_factors.weight.shape[1] + 1
     if user_vec.shape[-1] != n_numbers:
         raise ValueError(f'user_vec must end in {n_numbers} numbers ({n_numbers - 1} factors then the bias), got shape {tuple(user_vec.shape)}')
     if user_vec.ndim == 1: vecs, rows = user_vec[None], torch.zeros_like(movie_idx)
@@ -151,7 +151,7 @@ def fold_in(model, movie_idx, ratings, prior=None, wd=1.0, users=None, n_users=N
         raise ValueError(f'movie_idx and ratings must be 1-d and the same length, got shapes {tuple(movie_idx.shape)} and {tuple(ratings.shape)}')
     if not torch.isfinite(ratings).all(): raise ValueError('ratings has NaN or infinite values; drop those rows')
     steps, lr = check_int(steps, 'steps', lo=0), check_float(lr, 'lr', lo=0, lo_open=True)
-    _check_index(movie_idx, model.movie_factors.weight.shape[0], 'movie_idx', 'Map movie ids to rows with item_indices.')
+    _check_index(movie_idx, model.item_factors.weight.shape[0], 'movie_idx', 'Map movie ids to rows with item_indices.')
     single = users is None
     if single: users, n_users = torch.zeros_like(movie_idx), 1
     else:
@@ -159,7 +159,7 @@ def fold_in(model, movie_idx, ratings, prior=None, wd=1.0, users=None, n_users=N
         if users.shape != movie_idx.shape: raise ValueError(f'users must give one user per rating: shape {tuple(users.shape)} vs {tuple(movie_idx.shape)}')
         n_users = int(users.max()) + 1 if n_users is None else check_int(n_users, 'n_users')
         _check_index(users, n_users, 'users', f'Number the new users 0..n_users-1 (n_users={n_users}).')
-    n_numbers = model.movie_factors.weight.shape[1] + 1
+    n_numbers = model.item_factors.weight.shape[1] + 1
     prior = user_vectors(model).mean(0) if prior is None else _tensor(prior, torch.float)
     if prior.shape not in ((n_numbers,), (n_users, n_numbers)):
         raise ValueError(f'prior must have shape ({n_numbers},) or ({n_users}, {n_numbers}), got {tuple(prior.shape)}')
@@ -196,7 +196,7 @@ def coldstart_rmse_table(strategies, held, ks=KS, eval_after=20, per_user=False)
 # %% ../nbs/beyond/11_cold_start.ipynb #054e9501
 def dense_predictions(model) -> torch.Tensor:
     "A `DotProductBias`'s prediction for every (user, movie) pair: an `(n_users, n_movies)` matrix (one matrix product; proven equal to `model(x)` below)."
-    res = model.user_factors.weight @ model.movie_factors.weight.T + model.user_bias.weight + model.movie_bias.weight.T
+    res = model.user_factors.weight @ model.item_factors.weight.T + model.user_bias.weight + model.item_bias.weight.T
     return res if model.y_range is None else sigmoid_range(res, *model.y_range)
 
 # %% ../nbs/beyond/11_cold_start.ipynb #e4570545

@@ -15,29 +15,34 @@ __all__ = ['create_params', 'DotProductBiasParams']
 
 # %% ../nbs/core/05_embeddings.ipynb #7959fc0a
 def create_params(size) -> nn.Parameter:
-    "A new `nn.Parameter` of shape `size` (an int or a sequence of ints), initialised from a normal distribution N(0, 0.01²)."
+    "A new `nn.Parameter` of shape `size` (an int or a sequence of ints), drawn from N(0, 0.01²)."
     if isinstance(size, (tuple, list)):
-        if not size: raise ValueError('size must be a positive int or a non-empty sequence of positive ints, got an empty sequence')
+        if not size:
+            raise ValueError('size must be a positive int or a non-empty sequence of positive '
+                             'ints, got an empty sequence')
         size = tuple(check_int(s, f'size[{i}]') for i, s in enumerate(size))
     else: size = (check_int(size, 'size'),)
     return nn.Parameter(torch.zeros(*size).normal_(0, 0.01))
 
 # %% ../nbs/core/05_embeddings.ipynb #585ac8ad
 class DotProductBiasParams(Module):
-    "`DotProductBias` built from raw parameters: user/movie factor matrices and 1-D user/movie bias vectors."
+    "`DotProductBias` built from raw parameters: user/movie factor matrices, 1-D user/movie biases."
     def __init__(self, n_users, n_movies, n_factors=50, y_range=Y_RANGE):
-        n_users, n_movies, n_factors = check_int(n_users, 'n_users'), check_int(n_movies, 'n_movies'), check_int(n_factors, 'n_factors')
-        self.user_factors, self.user_bias = create_params([n_users, n_factors]), create_params([n_users])
-        self.movie_factors, self.movie_bias = create_params([n_movies, n_factors]), create_params([n_movies])
+        n_users, n_movies = check_int(n_users, 'n_users'), check_int(n_movies, 'n_movies')
+        n_factors = check_int(n_factors, 'n_factors')
+        self.user_factors = create_params([n_users, n_factors])
+        self.user_bias = create_params([n_users])
+        self.item_factors = create_params([n_movies, n_factors])
+        self.item_bias = create_params([n_movies])
         self.y_range = check_y_range(y_range)
     def forward(self, x):
         users, movies = x[:, 0], x[:, 1]
-        res = (self.user_factors[users] * self.movie_factors[movies]).sum(dim=1)
-        res = res + self.user_bias[users] + self.movie_bias[movies]
+        res = (self.user_factors[users] * self.item_factors[movies]).sum(dim=1)
+        res = res + self.user_bias[users] + self.item_bias[movies]
         return res if self.y_range is None else sigmoid_range(res, *self.y_range)
     def item_vectors(self) -> torch.Tensor:
-        "The (n_items, n_factors) item factor matrix, detached: row `i` is the vector of item index `i`."
-        return self.movie_factors.detach()
+        "The (n_items, n_factors) item factor matrix, detached: row `i` is item index `i`'s vector."
+        return self.item_factors.detach()
     def item_biases(self) -> torch.Tensor:
         "The (n_items,) item biases, detached: entry `i` is the bias of item index `i`."
-        return self.movie_bias.detach()
+        return self.item_bias.detach()

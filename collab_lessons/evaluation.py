@@ -6,6 +6,7 @@
 from __future__ import annotations
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch
 from .data import check_ratings, check_int, check_float
 
 # %% auto #0
@@ -15,13 +16,18 @@ __all__ = ['rmse', 'mae', 'GlobalMean', 'BiasBaseline', 'ranking_metrics', 'popu
 def _arrays(pred, target):
     "`pred`, `target` as float arrays of one shape, with a clear error for anything that cannot be scored."
     try: pred, target = np.asarray(pred, dtype=float), np.asarray(target, dtype=float)
-    except (TypeError, ValueError) as e: raise TypeError(f'pred and target must be sequences of numbers: {e}') from None
-    if pred.shape != target.shape: raise ValueError(f'pred has shape {pred.shape} but target has {target.shape}: one prediction per rating is needed')
+    except (TypeError, ValueError) as e:
+        raise TypeError(f'pred and target must be sequences of numbers: {e}') from None
+    if pred.shape != target.shape:
+        raise ValueError(f'pred has shape {pred.shape} but target has {target.shape}: '
+                         'one prediction per rating is needed')
     if pred.size == 0: raise ValueError('no predictions to score: pred and target are empty')
     for name, a, fix in (('predictions', pred, 'the model diverged or was given bad input'),
                          ('targets', target, 'drop those rows from the test set before scoring')):
         bad = ~np.isfinite(a)
-        if bad.any(): raise ValueError(f'{int(bad.sum())} {name} are NaN or infinite (first at position {int(np.flatnonzero(bad.ravel())[0])}): {fix}')
+        if bad.any():
+            first = int(np.flatnonzero(bad.ravel())[0])
+            raise ValueError(f'{int(bad.sum())} {name} are NaN or infinite (first at position {first}): {fix}')
     return pred, target
 
 # %% ../nbs/core/03_evaluation.ipynb #e3a1c001
@@ -44,8 +50,12 @@ class GlobalMean:
         check_ratings(train, *self.cols)
         self.mean = float(train[self.cols[2]].mean()); return self
     def _check_fitted(self, df):
-        if not hasattr(self, 'mean'): raise ValueError(f'this {type(self).__name__} is not fitted yet: call .fit(train) before .predict')
-        if not isinstance(df, pd.DataFrame): raise TypeError(f'predict needs a DataFrame with columns {list(self.cols[:2])}, got {type(df).__name__}')
+        if not hasattr(self, 'mean'):
+            raise ValueError(f'this {type(self).__name__} is not fitted yet: '
+                             'call .fit(train) before .predict')
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f'predict needs a DataFrame with columns {list(self.cols[:2])}, '
+                            f'got {type(df).__name__}')
     def predict(self, df) -> np.ndarray:
         "The training mean, once per row of `df`."
         self._check_fitted(df)
@@ -54,10 +64,11 @@ class GlobalMean:
 
 # %% ../nbs/core/03_evaluation.ipynb #e3a1c008
 class BiasBaseline(GlobalMean):
-    "Baseline: mean + user bias + item bias, by regularised alternating least squares; unseen ids get bias 0."
+    "Baseline: mean + user bias + item bias, by regularised alternating least squares."
     def __init__(self, reg_user=15., reg_item=10., n_iter=10, **kwargs):
         super().__init__(**kwargs)
-        self.reg_user, self.reg_item = check_float(reg_user, 'reg_user', lo=0), check_float(reg_item, 'reg_item', lo=0)
+        self.reg_user = check_float(reg_user, 'reg_user', lo=0)
+        self.reg_item = check_float(reg_item, 'reg_item', lo=0)
         self.n_iter = check_int(n_iter, 'n_iter')
     def fit(self, train):
         super().fit(train)
@@ -66,31 +77,37 @@ class BiasBaseline(GlobalMean):
         ic, ii = np.unique(train[i], return_inverse=True)
         resid = train[r].to_numpy(float) - self.mean
         bu, bi = np.zeros(len(uc)), np.zeros(len(ic))
+        n_u, n_i = np.bincount(ui, minlength=len(uc)), np.bincount(ii, minlength=len(ic))
         for _ in range(self.n_iter):
-            bi = np.bincount(ii, resid - bu[ui], len(ic)) / (self.reg_item + np.bincount(ii, minlength=len(ic)))
-            bu = np.bincount(ui, resid - bi[ii], len(uc)) / (self.reg_user + np.bincount(ui, minlength=len(uc)))
+            bi = np.bincount(ii, resid - bu[ui], len(ic)) / (self.reg_item + n_i)
+            bu = np.bincount(ui, resid - bi[ii], len(uc)) / (self.reg_user + n_u)
         self.user_bias, self.item_bias = pd.Series(bu, uc), pd.Series(bi, ic)
         return self
-    def predict(self, df) -> np.ndarray:
-        "mean + user bias + item bias for each row of `df` (0 for an id not seen in training)."
-        self._check_fitted(df)
-        u, i, _ = self.cols
-        missing = [c for c in (u, i) if c not in df.columns]
-        if missing: raise KeyError(f'predict needs columns {[u, i]}; missing {missing}, the DataFrame has {list(df.columns)}')
-        return (self.mean + df[u].map(self.user_bias).fillna(0).to_numpy(float)
-                + df[i].map(self.item_bias).fillna(0).to_numpy(float))
 
-# %% ../nbs/core/03_evaluation.ipynb #49b4db1e
-def ranking_metrics(score_fn, train, test, items=None, k=10, relevant=4.0, user='user', item='movie', rating='rating',
-                    batch=256) -> dict:
-    """Mean precision@k, recall@k and NDCG@k over test users with at least one relevant item; seen training items excluded.
-    `rating=None` is implicit feedback (frames of user and item only): every test row is relevant."""
+# %% ../nbs/core/03_evaluation.ipynb #e3a1c0p2
+@patch
+def predict(self: BiasBaseline, df) -> np.ndarray:
+    "mean + user bias + item bias for each row of `df` (0 for an id not seen in training)."
+    self._check_fitted(df)
+    u, i, _ = self.cols
+    missing = [c for c in (u, i) if c not in df.columns]
+    if missing:
+        raise KeyError(f'predict needs columns {[u, i]}; missing {missing}, '
+                       f'the DataFrame has {list(df.columns)}')
+    return (self.mean + df[u].map(self.user_bias).fillna(0).to_numpy(float)
+            + df[i].map(self.item_bias).fillna(0).to_numpy(float))
+
+# %% ../nbs/core/03_evaluation.ipynb #e3a1c0p3
+def _ranking_inputs(train, test, items, k, batch, relevant, user, item, rating):
+    "Checked arguments of `ranking_metrics`: k, batch, candidate items, their positions, relevant rows, users."
     k, batch = check_int(k, 'k'), check_int(batch, 'batch')
     check_ratings(train, user, item, rating); check_ratings(test, user, item, rating)
     items = pd.unique(train[item]) if items is None else items
     items = np.asarray(items, dtype=object if isinstance(items, (list, tuple)) else None)
     if items.ndim != 1: raise ValueError(f'items must be a 1-d array of item ids, got shape {items.shape}')
-    if pd.Index(items).has_duplicates: raise ValueError(f'items has duplicate ids, e.g. {pd.Index(items)[pd.Index(items).duplicated()][0]!r}: pass each candidate once')
+    if pd.Index(items).has_duplicates:
+        raise ValueError(f'items has duplicate ids, e.g. {pd.Index(items)[pd.Index(items).duplicated()][0]!r}: '
+                         'pass each candidate once')
     if len(items) < k: raise ValueError(f'only {len(items)} candidate items for a top-{k} list: lower k')
     pos = pd.Series(np.arange(len(items)), index=items)
     if rating is None: rel = test
@@ -99,37 +116,54 @@ def ranking_metrics(score_fn, train, test, items=None, k=10, relevant=4.0, user=
     users = np.asarray(pd.unique(rel[user]))
     if len(users) == 0:
         what = 'no test row' if rating is None else f'no test rating >= {relevant}'
-        raise ValueError(f'nothing to score: {what} has an item among the {len(items)} candidates, so no user has a relevant item. '
-                         f'Check that test and train share items' + ('' if rating is None else ', or lower relevant='))
-    seen = train[train[user].isin(users)]
-    discount = 1 / np.log2(np.arange(2, k + 2))
+        raise ValueError(f'nothing to score: {what} has an item among the {len(items)} candidates, so no user '
+                         f'has a relevant item. Check that test and train share items'
+                         + ('' if rating is None else ', or lower relevant='))
+    return k, batch, items, pos, rel, users
+
+def _scores(score_fn, users, n_items):
+    "`score_fn(users)` as a fresh float matrix, checked: one row per user, one finite-or-inf score per item."
+    scores = np.array(score_fn(users), dtype=float, copy=True)
+    if scores.shape != (len(users), n_items):
+        raise ValueError(f'score_fn returned shape {scores.shape}, expected {(len(users), n_items)}')
+    if np.isnan(scores).any():
+        raise ValueError(f'score_fn returned {int(np.isnan(scores).sum())} NaN scores: every candidate needs a score')
+    return scores
+
+# %% ../nbs/core/03_evaluation.ipynb #49b4db1e
+def ranking_metrics(score_fn, train, test, items=None, k=10, relevant=4.0, user='user',
+                    item='movie', rating='rating', batch=256) -> dict:
+    """Mean precision@k, recall@k and NDCG@k over test users with a relevant item, seen items
+    excluded. `rating=None`: implicit feedback (user and item only), every test row is relevant."""
+    k, batch, items, pos, rel, users = _ranking_inputs(train, test, items, k, batch, relevant,
+                                                       user, item, rating)
+    seen, discount = train[train[user].isin(users)], 1 / np.log2(np.arange(2, k + 2))
     precision, recall, ndcg = [], [], []
     for start in range(0, len(users), batch):
         us = users[start:start + batch]
-        scores = np.array(score_fn(us), dtype=float, copy=True)
-        if scores.shape != (len(us), len(items)): raise ValueError(f'score_fn returned shape {scores.shape}, expected {(len(us), len(items))}')
-        if np.isnan(scores).any(): raise ValueError(f'score_fn returned {int(np.isnan(scores).sum())} NaN scores: every candidate needs a score')
-        row = pd.Series(np.arange(len(us)), index=us)
+        scores, row = _scores(score_fn, us, len(items)), pd.Series(np.arange(len(us)), index=us)
         s = seen[seen[user].isin(us) & seen[item].isin(pos.index)]
-        scores[row[s[user]].to_numpy(), pos[s[item]].to_numpy()] = -np.inf           # never recommend what was rated
+        scores[row[s[user]].to_numpy(), pos[s[item]].to_numpy()] = -np.inf   # never re-recommend
         top = np.argsort(-scores, axis=1, kind='stable')[:, :k]
         r = rel[rel[user].isin(us)]
         truth = np.zeros_like(scores, dtype=bool)
         truth[row[r[user]].to_numpy(), pos[r[item]].to_numpy()] = True
-        hits = np.take_along_axis(truth, top, axis=1)
-        n_rel = truth.sum(1)
+        hits, n_rel = np.take_along_axis(truth, top, axis=1), truth.sum(1)
         precision.append(hits.sum(1) / k); recall.append(hits.sum(1) / n_rel)
         ideal = np.array([discount[:min(n, k)].sum() for n in n_rel])
         ndcg.append((hits * discount).sum(1) / ideal)
-    cat = np.concatenate
-    return {f'precision@{k}': float(cat(precision).mean()), f'recall@{k}': float(cat(recall).mean()),
-            f'ndcg@{k}': float(cat(ndcg).mean()), 'users': len(users)}
+    mean = lambda parts: float(np.concatenate(parts).mean())
+    return {f'precision@{k}': mean(precision), f'recall@{k}': mean(recall),
+            f'ndcg@{k}': mean(ndcg), 'users': len(users)}
 
 # %% ../nbs/core/03_evaluation.ipynb #867505de
 def popularity_scores(train, items=None, item='movie'):
-    "A scoring function for `ranking_metrics`: every user gets each item's number of training ratings."
-    if not isinstance(train, pd.DataFrame): raise TypeError(f'train must be a pandas DataFrame, got {type(train).__name__}')
-    if item not in train.columns: raise KeyError(f'train has no column {item!r}; its columns are {list(train.columns)}. Pass item=...')
+    "Scoring function for `ranking_metrics`: every user gets each item's count of training ratings."
+    if not isinstance(train, pd.DataFrame):
+        raise TypeError(f'train must be a pandas DataFrame, got {type(train).__name__}')
+    if item not in train.columns:
+        raise KeyError(f'train has no column {item!r}; its columns are {list(train.columns)}. '
+                       'Pass item=...')
     counts = train[item].value_counts()
     items = np.asarray(pd.unique(train[item]) if items is None else items)
     row = counts.reindex(items).fillna(0).to_numpy(float)
@@ -137,8 +171,10 @@ def popularity_scores(train, items=None, item='movie'):
 
 # %% ../nbs/core/03_evaluation.ipynb #e3a1c014
 def predicted_scores(model, items, user='user', item='movie'):
-    "A scoring function for `ranking_metrics` from anything with `.predict(df)`: each user's predicted rating of every item."
-    if not callable(getattr(model, 'predict', None)): raise TypeError(f'model must have a .predict(df) method, got {type(model).__name__}')
+    """A scoring function for `ranking_metrics` from anything with `.predict(df)`:
+    each user's predicted rating of every item."""
+    if not callable(getattr(model, 'predict', None)):
+        raise TypeError(f'model must have a .predict(df) method, got {type(model).__name__}')
     items = np.asarray(items)
     def score(users):
         grid = pd.DataFrame({user: np.repeat(users, len(items)), item: np.tile(items, len(users))})

@@ -24,10 +24,11 @@ def _as_vector(w, name) -> torch.Tensor:
 
 # %% ../nbs/core/06_interpretation.ipynb #a3390273
 def bias_table(bias, titles, ratings, item_name='title') -> pd.DataFrame:
-    "One row per entry of `titles` (fastai's '#na#' skipped): its learned `bias`, mean rating and number of ratings in `ratings`."
+    "One row per entry of `titles` (but '#na#'): its `bias`, mean rating and number of ratings."
     bias, titles = _as_vector(bias, 'bias'), list(titles)
     if len(bias) != len(titles):
-        raise ValueError(f'bias has {len(bias)} entries but titles has {len(titles)}: pass the item classes of the same dls, e.g. dls.classes["title"]')
+        raise ValueError(f'bias has {len(bias)} entries but titles has {len(titles)}: '
+                         f'pass the item classes of the same dls, e.g. dls.classes["title"]')
     check_ratings(ratings, 'user', item_name, 'rating')
     stats = ratings.groupby(item_name)['rating'].agg(mean_rating='mean', n_ratings='size')
     res = pd.DataFrame({item_name: titles, 'bias': bias.numpy()})
@@ -37,10 +38,11 @@ def bias_table(bias, titles, ratings, item_name='title') -> pd.DataFrame:
 
 # %% ../nbs/core/06_interpretation.ipynb #1e2cdbae
 def bias_ranking(bias, titles, ratings, n=5, item_name='title') -> tuple:
-    "The `n` items with the lowest and the `n` with the highest `bias`, as two `bias_table` frames `(lowest, highest)`."
+    "The `n` items with the lowest and the `n` with the highest `bias`: `(lowest, highest)` frames."
     n = check_int(n, 'n')
     t = bias_table(bias, titles, ratings, item_name)
-    return t.nsmallest(n, 'bias').reset_index(drop=True), t.nlargest(n, 'bias').reset_index(drop=True)
+    lowest, highest = t.nsmallest(n, 'bias'), t.nlargest(n, 'bias')
+    return lowest.reset_index(drop=True), highest.reset_index(drop=True)
 
 # %% ../nbs/core/06_interpretation.ipynb #8f02ff55
 def _as_matrix(x, name='x') -> torch.Tensor:
@@ -51,14 +53,14 @@ def _as_matrix(x, name='x') -> torch.Tensor:
 
 # %% ../nbs/core/06_interpretation.ipynb #d2b2f6a9
 def pca(x, k=3) -> torch.Tensor:
-    "Coordinates of the rows of `x` on its first `k` principal components: centre, SVD, project (sklearn's sign convention)."
+    "Coordinates of the rows of `x` on its first `k` principal components (sklearn's signs)."
     x = _as_matrix(x)
     k = check_int(k, 'k', lo=1, hi=min(x.shape))
-    xc = x - x.mean(0)
-    _, _, vh = torch.linalg.svd(xc, full_matrices=False)
+    xc = x - x.mean(0)                                       # 1. centre
+    _, _, vh = torch.linalg.svd(xc, full_matrices=False)     # 2. SVD
     vh = vh[:k]
-    vh = vh * torch.sign(vh.gather(1, vh.abs().argmax(1, keepdim=True)))   # largest entry of each direction > 0
-    return xc @ vh.T
+    vh = vh * torch.sign(vh.gather(1, vh.abs().argmax(1, keepdim=True)))  # largest entry > 0
+    return xc @ vh.T                                         # 3. project
 
 # %% ../nbs/core/06_interpretation.ipynb #402a8891
 def explained_variance_ratio(x) -> torch.Tensor:
@@ -67,19 +69,45 @@ def explained_variance_ratio(x) -> torch.Tensor:
     s2 = torch.linalg.svdvals(x - x.mean(0)) ** 2
     return s2 / s2.sum()
 
+# %% ../nbs/core/06_interpretation.ipynb #a06p0001
+_OFFSETS = [(4, 3, 'left', 'bottom'), (4, -3, 'left', 'top'), (-4, 3, 'right', 'bottom'),
+            (-4, -3, 'right', 'top'), (0, 7, 'center', 'bottom'), (0, -7, 'center', 'top')]
+
+def _place_labels(ax, xs, ys, labels, fontsize) -> list:
+    "Label each point at the first offset where the text is inside `ax` and clear of other labels and points."
+    ax.set_xlim(ax.get_xlim()); ax.set_ylim(ax.get_ylim())           # freeze the limits before measuring
+    canvas = ax.figure.canvas
+    renderer = canvas.get_renderer() if hasattr(canvas, 'get_renderer') else ax.figure._get_renderer()
+    frame = ax.get_window_extent(renderer)
+    dots = ax.transData.transform(np.c_[xs, ys])
+    placed = []
+    for i, (lab, a, b) in enumerate(zip(labels, xs, ys)):
+        for dx, dy, ha, va in _OFFSETS:
+            t = ax.annotate(lab, (a, b), xytext=(dx, dy), textcoords='offset points', ha=ha, va=va,
+                            fontsize=fontsize, annotation_clip=True)
+            box = t.get_window_extent(renderer).expanded(1.04, 1.15)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            clear = not any(box.overlaps(o) for o in placed) and \
+                not any(box.contains(px, py) for j, (px, py) in enumerate(dots) if j != i)
+            if inside and clear: placed.append(box); break
+            t.remove()
+    return placed
+
 # %% ../nbs/core/06_interpretation.ipynb #b1baa840
-def plot_pca(coords, titles, x=0, y=1, n=50, ax=None, figsize=(10, 10), fontsize=8, title=None):
-    "Scatter components `x` and `y` of the first `n` rows of `coords`, each point labelled with its entry of `titles`."
+def plot_pca(coords, titles, x=0, y=1, n=50, ax=None, figsize=(11, 9), fontsize=10, title=None):
+    "Scatter components `x` and `y` of the first `n` rows of `coords`, labelled where labels fit."
     coords, titles = _as_matrix(coords, 'coords'), list(titles)
     x, y, n = check_int(x, 'x', lo=0), check_int(y, 'y', lo=0), check_int(n, 'n')
-    if len(titles) != len(coords): raise ValueError(f'coords has {len(coords)} rows but titles has {len(titles)} entries')
+    if len(titles) != len(coords):
+        raise ValueError(f'coords has {len(coords)} rows but titles has {len(titles)} entries')
     for c in (x, y):
-        if not 0 <= c < coords.shape[1]: raise ValueError(f'component {c} does not exist: coords has {coords.shape[1]} columns')
+        if not 0 <= c < coords.shape[1]:
+            raise ValueError(f'component {c} does not exist: coords has {coords.shape[1]} columns')
     xs, ys = coords[:n, x].tolist(), coords[:n, y].tolist()
-    if ax is None: _, ax = plt.subplots(figsize=figsize, dpi=72)     # large but light: a readable map in a small PNG
-    ax.scatter(xs, ys, s=12, color='tab:blue')
-    for t, a, b in zip(titles[:n], xs, ys):
-        ax.annotate(t, (a, b), xytext=(3, 2), textcoords='offset points', fontsize=fontsize)
+    if ax is None: _, ax = plt.subplots(figsize=figsize, dpi=72)     # large but light: a small PNG
+    ax.scatter(xs, ys, s=16, color='tab:blue')
+    ax.margins(0.06)
+    _place_labels(ax, xs, ys, titles[:n], fontsize)
     ax.set_xlabel(f'principal component {x}'); ax.set_ylabel(f'principal component {y}')
     ax.set_title(title or f'Movies on principal components {x} and {y}')
     return ax
@@ -90,21 +118,27 @@ def cosine_to(factors, v, eps=1e-8) -> torch.Tensor:
     f = _as_matrix(factors, 'factors')
     eps = check_float(eps, 'eps', lo=0, lo_open=True)
     v = torch.as_tensor(v).detach().to(f.dtype)
-    if v.shape != f.shape[1:]: raise ValueError(f'v must have {f.shape[1]} entries like a row of factors, got shape {tuple(v.shape)}')
+    if v.shape != f.shape[1:]:
+        raise ValueError(f'v must have {f.shape[1]} entries like a row of factors, '
+                         f'got shape {tuple(v.shape)}')
     return (f @ v) / (f.norm(dim=1) * v.norm()).clamp_min(eps)
 
 # %% ../nbs/core/06_interpretation.ipynb #e416cc19
 def nearest_titles(title, factors, titles, n=5) -> pd.DataFrame:
-    "The `n` entries of `titles` whose rows of `factors` have the highest cosine similarity with `title`'s (itself excluded)."
+    "The `n` entries of `titles` whose rows of `factors` are most cosine-similar to `title`'s row."
     titles, n = list(titles), check_int(n, 'n')
     f = _as_matrix(factors, 'factors')
-    if len(titles) != len(f): raise ValueError(f'factors has {len(f)} rows but titles has {len(titles)} entries: pass matching rows')
+    if len(titles) != len(f):
+        raise ValueError(f'factors has {len(f)} rows but titles has {len(titles)} entries: '
+                         'pass matching rows')
     if title not in titles:
         close = difflib.get_close_matches(str(title), [str(t) for t in titles], n=3, cutoff=0.5)
-        hint = f' Did you mean one of {close}?' if close else ' Titles include the year, e.g. "Toy Story (1995)".'
+        hint = (f' Did you mean one of {close}?' if close else
+                ' Titles include the year, e.g. "Toy Story (1995)".')
         raise KeyError(f'{title!r} is not among the {len(titles)} titles.{hint}')
     i = titles.index(title)
     sims = cosine_to(f, f[i])
-    sims[i] = -float('inf')
+    sims[i] = -float('inf')                                  # never its own neighbour
     top = sims.topk(min(n, len(titles) - 1))
-    return pd.DataFrame({'title': [titles[j] for j in top.indices.tolist()], 'similarity': top.values.numpy()})
+    found = [titles[j] for j in top.indices.tolist()]
+    return pd.DataFrame({'title': found, 'similarity': top.values.numpy()})

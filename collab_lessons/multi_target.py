@@ -13,9 +13,11 @@ from fastai.metrics import AccumMetric
 from fastai.tabular.core import Categorify
 from fastai.collab import TabularCollab
 from fastai.torch_core import set_seed, range_of
-from .data import GENRES, load_ratings, load_movies, check_ratings, check_int, check_float
+from .data import GENRES, load_ratings, load_movies, check_ratings
+from .data import check_int, check_float
 from .models import BS
-from .cross_entropy import cross_entropy, binary_cross_entropy_with_logits, softmax, expected_rating
+from .cross_entropy import cross_entropy, binary_cross_entropy_with_logits
+from .cross_entropy import softmax, expected_rating
 
 # %% auto #0
 __all__ = ['N_RATING', 'N_GENRES', 'N_OUT', 'RATING_COLS', 'GENRE_COLS', 'TARGET_NAMES', 'multi_target_frame', 'multi_target_dls',
@@ -24,54 +26,66 @@ __all__ = ['N_RATING', 'N_GENRES', 'N_OUT', 'RATING_COLS', 'GENRE_COLS', 'TARGET
 
 # %% ../nbs/core/09_multi_target.ipynb #236622f8
 N_RATING, N_GENRES = 5, len(GENRES)
-N_OUT = N_RATING + N_GENRES                                  # 24 outputs: 5 rating classes, then 19 genres
+N_OUT = N_RATING + N_GENRES                      # 24 outputs: 5 rating classes, then 19 genres
 RATING_COLS, GENRE_COLS = slice(0, N_RATING), slice(N_RATING, N_OUT)
-TARGET_NAMES = ['rating_class'] + GENRES                     # column 0 of the target: rating class, then the genre flags
+TARGET_NAMES = ['rating_class'] + GENRES         # target column 0: rating class, then genre flags
+
+# %% ../nbs/core/09_multi_target.ipynb #f54f7051
+def _check_frame_inputs(ratings, movies, item_name):
+    "Clear errors for ratings and movies that cannot make a multi-target frame."
+    check_ratings(ratings, 'user', item_name, 'rating', rating_range=(1, 5))
+    if item_name != 'movie': check_ratings(ratings, 'user', 'movie', 'rating')   # genres are looked up by movie id
+    missing = [c for c in ['movie'] + GENRES if c not in movies.columns]
+    if missing: raise KeyError(f'movies has no column {missing}; '
+                               'pass load_movies() (movie id plus one 0/1 column per genre)')
+    if (ratings.rating % 1 != 0).any():
+        raise ValueError('ratings must be whole stars 1..5 to be used as classes; found e.g. '
+                         f'{ratings.rating[ratings.rating % 1 != 0].iloc[0]!r}')
 
 # %% ../nbs/core/09_multi_target.ipynb #a7643b34
 def multi_target_frame(ratings=None, movies=None, item_name='title') -> pd.DataFrame:
-    "`user`, `item_name`, `rating_class` (rating - 1) and the 19 genre flags of each rating's movie, in the order of `ratings`."
+    "`user`, `item_name`, `rating_class` (rating - 1) and the 19 genre flags of each rating."
     ratings = load_ratings() if ratings is None else ratings
     movies = load_movies() if movies is None else movies
-    check_ratings(ratings, 'user', item_name, 'rating', rating_range=(1, 5))
-    if item_name != 'movie': check_ratings(ratings, 'user', 'movie', 'rating')     # the movie id is needed to look up genres
-    missing = [c for c in ['movie'] + GENRES if c not in movies.columns]
-    if missing: raise KeyError(f'movies has no column {missing}; pass load_movies() (movie id plus one 0/1 column per genre)')
-    if (ratings.rating % 1 != 0).any(): raise ValueError('ratings must be whole stars 1..5 to be used as classes; found e.g. '
-                                                         f'{ratings.rating[ratings.rating % 1 != 0].iloc[0]!r}')
-    df = ratings[['user', item_name, 'movie', 'rating']].merge(movies[['movie'] + GENRES], on='movie', how='left', validate='many_to_one')
+    _check_frame_inputs(ratings, movies, item_name)
+    df = ratings[['user', item_name, 'movie', 'rating']].merge(
+        movies[['movie'] + GENRES], on='movie', how='left', validate='many_to_one')
     unknown = df.movie[df[GENRES].isna().any(axis=1)].unique()
-    if len(unknown): raise ValueError(f'{len(unknown)} rated movies are not in movies, e.g. movie {unknown[0]!r}; pass the matching load_movies()')
+    if len(unknown): raise ValueError(f'{len(unknown)} rated movies are not in movies, e.g. movie '
+                                      f'{unknown[0]!r}; pass the matching load_movies()')
     df.index = ratings.index
     df['rating_class'] = (df.rating - 1).astype('int64')
     return df[['user', item_name] + TARGET_NAMES]
 
 # %% ../nbs/core/09_multi_target.ipynb #99377a6c
 def multi_target_dls(ratings=None, movies=None, bs=BS, valid_pct=0.2, seed=42, item_name='title'):
-    "fastai DataLoaders: `x` = (user, item) indices, `y` = (rating class, 19 genre flags); same seeded split as `collab_dls`."
+    "fastai DataLoaders: `x` = (user, item), `y` = (rating class, 19 genre flags), seeded split."
     bs, seed = check_int(bs, 'bs'), check_int(seed, 'seed', lo=0)
     valid_pct = check_float(valid_pct, 'valid_pct', lo=0, hi=1, lo_open=True, hi_open=True)
     df = multi_target_frame(ratings, movies, item_name)
     set_seed(seed)
     splits = RandomSplitter(valid_pct=valid_pct, seed=seed)(range_of(df))
-    to = TabularCollab(df, [Categorify], ['user', item_name], y_names=TARGET_NAMES, y_block=TransformBlock(), splits=splits)
+    to = TabularCollab(df, [Categorify], ['user', item_name], y_names=TARGET_NAMES,
+                       y_block=TransformBlock(), splits=splits)
     return to.dataloaders(bs=bs)
 
 # %% ../nbs/core/09_multi_target.ipynb #b1013e5f
 def _cols(pred, cols, n, what):
-    "The `n` columns `pred[:, cols]` holding the `what` outputs, with a clear error if the model has too few outputs."
+    "The `n` columns `pred[:, cols]` holding the `what` outputs, with a clear error if there are too few."
     if pred.ndim != 2: raise ValueError(f'pred must have shape (n_rows, n_outputs), got {tuple(pred.shape)}')
     out = pred[:, cols]
-    if out.shape[1] != n: raise ValueError(f'the {what} outputs pred[:, {cols.start}:{cols.stop}] have {out.shape[1]} columns, expected {n}; '
-                                           f'pred has {pred.shape[1]} columns (a multi-target model needs n_out={N_OUT})')
+    if out.shape[1] != n:
+        raise ValueError(f'the {what} outputs pred[:, {cols.start}:{cols.stop}] have {out.shape[1]} columns, '
+                         f'expected {n}; pred has {pred.shape[1]} columns '
+                         f'(a multi-target model needs n_out={N_OUT})')
     return out
 
 # %% ../nbs/core/09_multi_target.ipynb #bc23b386
 def _targ(targ):
     "The rating class (long) and the 19 genre flags (float) of a multi-target `targ`."
     if targ.ndim != 2 or targ.shape[1] != 1 + N_GENRES:
-        raise ValueError(f'targ must have shape (n_rows, {1 + N_GENRES}) = rating class then {N_GENRES} genre flags, got {tuple(targ.shape)}; '
-                         'build the data with multi_target_dls')
+        raise ValueError(f'targ must have shape (n_rows, {1 + N_GENRES}) = rating class then {N_GENRES} '
+                         f'genre flags, got {tuple(targ.shape)}; build the data with multi_target_dls')
     return targ[:, 0].long(), targ[:, 1:].float()
 
 # %% ../nbs/core/09_multi_target.ipynb #d90f93df
@@ -81,7 +95,7 @@ def rating_loss(pred, targ, cols=RATING_COLS):
 
 # %% ../nbs/core/09_multi_target.ipynb #77e0cb16
 def genre_loss(pred, targ, cols=GENRE_COLS):
-    "Binary cross-entropy with logits of the 19 genre outputs `pred[:, cols]` against the genre flags `targ[:, 1:]`."
+    "BCE with logits of the 19 genre outputs `pred[:, cols]` against the genre flags `targ[:, 1:]`."
     return binary_cross_entropy_with_logits(_cols(pred, cols, N_GENRES, 'genre'), _targ(targ)[1])
 
 # %% ../nbs/core/09_multi_target.ipynb #acfaea15
@@ -96,7 +110,7 @@ def rating_accuracy(pred, targ, cols=RATING_COLS):
 
 # %% ../nbs/core/09_multi_target.ipynb #9086801b
 def rating_rmse(pred, targ, cols=RATING_COLS):
-    "RMSE, in stars, of the expected rating `sum_k softmax(pred[:, cols])_k * k` against the true rating."
+    "RMSE, in stars, of the expected rating `sum_k softmax(pred[:, cols])_k * k`."
     exp = expected_rating(softmax(_cols(pred, cols, N_RATING, 'rating').float()))
     return ((exp - (_targ(targ)[0] + 1)) ** 2).mean().sqrt()
 
@@ -107,7 +121,7 @@ def _genre_hits(pred, targ, cols):
 
 # %% ../nbs/core/09_multi_target.ipynb #40291881
 def genre_accuracy(pred, targ, cols=GENRE_COLS):
-    "Share of the 19 genre flags predicted right, a genre counting as present when its probability is above 0.5."
+    "Share of the 19 genre flags predicted right (a genre is present when its probability > 0.5)."
     yes, truth = _genre_hits(pred, targ, cols)
     return (yes == truth).float().mean()
 
@@ -120,6 +134,7 @@ def genre_f1(pred, targ, cols=GENRE_COLS):
 
 # %% ../nbs/core/09_multi_target.ipynb #6e9fee7e
 def multi_target_metrics(rating_cols=RATING_COLS, genre_cols=GENRE_COLS, genres=True) -> list:
-    "fastai metrics (exact over the validation set) reading the rating from `rating_cols` and, if `genres`, the genres from `genre_cols`."
-    fs = [(rating_accuracy, rating_cols), (rating_rmse, rating_cols)] + ([(genre_accuracy, genre_cols), (genre_f1, genre_cols)] if genres else [])
+    "fastai metrics, exact over the validation set, of the rating and (if `genres`) the genres."
+    fs = [(rating_accuracy, rating_cols), (rating_rmse, rating_cols)]
+    if genres: fs += [(genre_accuracy, genre_cols), (genre_f1, genre_cols)]
     return [AccumMetric(partial(f, cols=c), flatten=False, name=f.__name__) for f, c in fs]

@@ -102,9 +102,20 @@ def gram(X, chunk=1024, dense_below=5000) -> torch.Tensor:
     return G
 
 # %% ../nbs/beyond/12_rankings.ipynb #95145d3d
+_MAX_LAM = 1e30       # beyond it float32 arithmetic overflows (its largest number is 3.4e38)
+
+def _check_lam(lam) -> float:
+    "`lam` as a float in (0, `_MAX_LAM`], else a clear `ValueError`."
+    lam = check_float(lam, 'lam', lo=0, lo_open=True)
+    if lam > _MAX_LAM:
+        raise ValueError(f'lam must be at most {_MAX_LAM:g}, got {lam:g}: beyond it float32 '
+                         'arithmetic overflows and every score would be NaN. Typical values of lam '
+                         'are 10 to 10,000; pass one of those.')
+    return lam
+
 def ease_weights(G, lam) -> torch.Tensor:
     "EASE's item-item weights `B = I - P·diag(1/diag(P))`, `P = (G + λI)⁻¹`: ridge regression of each item on all others, zero diagonal. Works in place: `G` becomes `B` (memory: one items × items matrix)."
-    lam = check_float(lam, 'lam', lo=0, lo_open=True)
+    lam = _check_lam(lam)
     if not (isinstance(G, torch.Tensor) and G.ndim == 2 and G.shape[0] == G.shape[1] and G.is_floating_point()):
         raise ValueError(f'G must be a square float tensor XᵀX, got {tuple(getattr(G, "shape", ()))}')
     G.diagonal().add_(lam)
@@ -150,7 +161,7 @@ class Ease:
     (`confidence`); with `slope=0`, the default, every interaction is 1 and `weight` is only checked."""
     name = 'ease'
     def __init__(self, lam=500., slope=0., max_items=20_000):
-        self.lam = check_float(lam, 'lam', lo=0, lo_open=True)
+        self.lam = _check_lam(lam)
         self.slope = check_float(slope, 'slope', lo=0)
         self.max_items = check_int(max_items, 'max_items')
         self.n_users = self.n_items = None
@@ -161,6 +172,7 @@ class Ease:
     def fit(self, x, n_users, n_items, weight=None, seed=0, progress=False):
         "Fit on interactions `x`; `seed` and `progress` are accepted for a common interface (the closed form needs neither)."
         x, n_users, n_items, weight = check_interactions(x, n_users, n_items, weight)
+        check_int(seed, 'seed', 0, 2**63 - 1)
         if n_items > self.max_items:
             gb = 4 * n_items ** 2 / 1e9
             raise ValueError(f'EASE inverts an n_items x n_items matrix: {n_items:,} items need {gb:.1f} GB for it and a long '
@@ -264,7 +276,7 @@ class BPR:
     def fit(self, x, n_users, n_items, weight=None, seed=0, progress=False):
         "Train from a seeded start (`seed` fixes the initial weights, the batches and the negatives); `self.history` holds the mean loss of each epoch."
         x, n_users, n_items, weight = check_interactions(x, n_users, n_items, weight)
-        seed = check_int(seed, 'seed', lo=0)
+        seed = check_int(seed, 'seed', 0, 2**63 - 1)
         w = None if weight is None or self.slope == 0 else confidence(weight, len(x), self.slope)
         gen = torch.Generator().manual_seed(seed)
         net = BPRModel(n_users, n_items, self.n_factors)

@@ -129,14 +129,14 @@ def evaluate(model, x, y, bs=65536) -> float:
 
 # %% ../nbs/appendix/21_trainer.ipynb #d1e2f301
 def table_sizes(model) -> tuple:
-    "`(n_users, n_items)`: rows of the model's `user_factors` and `movie_factors`/`item_factors` tables (`None` when it has no such table)."
+    "`(n_users, n_items)`: rows of the model's `user_factors` and `item_factors` tables (or fastai's `u_weight`/`i_weight`) (`None` when it has no such table)."
     def rows(*names):
         for name in names:
             t = getattr(model, name, None)
             if isinstance(t, nn.Embedding): return t.num_embeddings
             if isinstance(t, torch.Tensor): return t.shape[0]
         return None
-    return rows('user_factors', 'u_weight'), rows('movie_factors', 'item_factors', 'i_weight')
+    return rows('user_factors', 'u_weight'), rows('item_factors', 'i_weight')
 
 # %% ../nbs/appendix/21_trainer.ipynb #d1e2f303
 def check_xy(x, y, name='train', sizes=(None, None)) -> None:
@@ -177,7 +177,8 @@ def torch_threads(n=1):
 
 # %% ../nbs/appendix/21_trainer.ipynb #d1e2f307
 def _check_hypers(epochs, lr, wd, bs, seed, threads):
-    epochs, bs, seed = check_int(epochs, 'epochs', 1), check_int(bs, 'bs', 1), check_int(seed, 'seed', 0, 2**63 - 1)
+    epochs, bs = check_int(epochs, 'epochs', 1, 100_000), check_int(bs, 'bs', 1)
+    seed = check_int(seed, 'seed', 0, 2**63 - 1)
     lr, wd = check_float(lr, 'lr', lo=0, lo_open=True), check_float(wd, 'wd', lo=0)
     if lr * wd >= 1:
         raise ValueError(f'lr*wd = {lr:g}*{wd:g} = {lr * wd:g} must be < 1: decoupled weight decay multiplies every weight by 1 - lr*wd '

@@ -31,7 +31,7 @@ def l2_penalty(params, wd) -> torch.Tensor:
 
 # %% ../nbs/core/04_weight_decay.ipynb #62310fbc
 def add_weight_decay_grad(params, wd):
-    "Add the gradient of `l2_penalty(params, wd)`, `2 * wd * p`, to each `p.grad` in place (call after `backward`)."
+    "Add `2 * wd * p`, the gradient of `l2_penalty(params, wd)`, to each `p.grad` (after backward)."
     with torch.no_grad():
         for p in _checked(params, wd, need_grad=True): p.grad.add_(p, alpha=2 * wd)
 
@@ -44,38 +44,44 @@ def sgd_step(params, lr):
 
 # %% ../nbs/core/04_weight_decay.ipynb #231727f7
 def decay_weights(params, lr, wd):
-    "Decoupled weight decay: shrink every parameter in place, `p -= lr * wd * p`, independently of its gradient."
+    "Decoupled weight decay: shrink each parameter in place, `p -= lr * wd * p`, whatever its grad."
     lr = check_float(lr, 'lr', lo=0, lo_open=True)
     with torch.no_grad():
         for p in _checked(params, wd): p.mul_(1 - lr * wd)
 
 # %% ../nbs/core/04_weight_decay.ipynb #33f9ac92
 def adam_step(params, state:dict, lr, wd=0., decouple_wd=True, mom=0.9, sqr_mom=0.99, eps=1e-5):
-    "One Adam step on `params` from their `.grad`, with decoupled weight decay (AdamW) or, if not `decouple_wd`, L2 (`grad + wd*p`). `state` keeps the running averages between calls."
+    """One Adam step on `params` from their `.grad`, with decoupled weight decay (AdamW) or, if not
+    `decouple_wd`, L2 (`grad + wd*p`). `state` keeps the running averages between calls."""
     params = _checked(params, wd, need_grad=True)
     lr, eps = check_float(lr, 'lr', lo=0, lo_open=True), check_float(eps, 'eps', lo=0, lo_open=True)
-    mom, sqr_mom = check_float(mom, 'mom', lo=0, hi=1, hi_open=True), check_float(sqr_mom, 'sqr_mom', lo=0, hi=1, hi_open=True)
+    mom = check_float(mom, 'mom', lo=0, hi=1, hi_open=True)
+    sqr_mom = check_float(sqr_mom, 'sqr_mom', lo=0, hi=1, hi_open=True)
     with torch.no_grad():
         for i, p in enumerate(params):
             g = p.grad if decouple_wd else p.grad + wd * p
             if decouple_wd: p.mul_(1 - lr * wd)
-            s = state.setdefault(i, dict(step=0, avg=torch.zeros_like(p), sqr_avg=torch.zeros_like(p)))
+            zero = torch.zeros_like(p)
+            s = state.setdefault(i, dict(step=0, avg=zero, sqr_avg=zero.clone()))
             s['step'] += 1
             s['avg'].mul_(mom).add_(g, alpha=1 - mom)
             s['sqr_avg'].mul_(sqr_mom).addcmul_(g, g, value=1 - sqr_mom)
-            avg = s['avg'] / (1 - mom ** s['step'])             # debiased: the averages start at zero
+            avg = s['avg'] / (1 - mom ** s['step'])        # debiased: the averages start at zero
             sqr_avg = s['sqr_avg'] / (1 - sqr_mom ** s['step'])
             p.sub_(lr * avg / (sqr_avg.sqrt() + eps))
 
 # %% ../nbs/core/04_weight_decay.ipynb #84b06cdd
-WD_RECIPE = dict(bs=512, epochs=8, lr=5e-3, wd=0.4)    # DotProductBias with weight decay: batch size and train_collab settings
+WD_RECIPE = dict(bs=512, epochs=8, lr=5e-3, wd=0.4)    # batch size + train_collab settings
 
 # %% ../nbs/core/04_weight_decay.ipynb #854bbf09
 def train_with_recipe(model, dls, recipe=WD_RECIPE, **kwargs) -> Learner:
-    "`train_collab(model, dls, ...)` with the epochs, lr and wd of `recipe`; `dls` must use `recipe['bs']`."
+    "`train_collab` with the epochs, lr and wd of `recipe`; `dls` must use `recipe['bs']`."
     missing = [k for k in ('bs', 'epochs', 'lr', 'wd') if k not in recipe]
-    if missing: raise KeyError(f'recipe has no {missing}; start from WD_RECIPE, e.g. {{**WD_RECIPE, "wd": 0.1}}')
+    if missing:
+        raise KeyError(f'recipe has no {missing}; start from WD_RECIPE, '
+                       f'e.g. {{**WD_RECIPE, "wd": 0.1}}')
     if dls.train.bs != recipe['bs']:
-        raise ValueError(f"dls has batch size {dls.train.bs} but the recipe uses bs={recipe['bs']}: "
-                         f"build it with collab_dls(bs={recipe['bs']})")
-    return train_collab(model, dls, epochs=recipe['epochs'], lr=recipe['lr'], wd=recipe['wd'], **kwargs)
+        raise ValueError(f"dls has batch size {dls.train.bs} but the recipe uses "
+                         f"bs={recipe['bs']}: build it with collab_dls(bs={recipe['bs']})")
+    epochs, lr, wd = recipe['epochs'], recipe['lr'], recipe['wd']
+    return train_collab(model, dls, epochs=epochs, lr=lr, wd=wd, **kwargs)

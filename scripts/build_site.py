@@ -447,11 +447,11 @@ def _code_px(cell):
 
 
 def _split_markdown(src):
-    "A markdown cell as chunks a slide can break between: at each heading, and at blank lines outside fences and $$ blocks"
+    "A markdown cell as chunks a slide can break between: at each heading, each numbered item, and at blank lines outside fences and $$ blocks"
     chunks, cur, fence, math = [], [], False, False
     for line in src.splitlines():
         s = line.strip()
-        if not fence and not math and re.match(r'#+\s', s) and cur: chunks.append(cur); cur = []
+        if not fence and not math and re.match(r'#+\s|\d+\.\s', line) and cur: chunks.append(cur); cur = []
         if s.startswith('```'): fence = not fence
         if s.startswith('$$') and not (len(s) > 2 and s.endswith('$$') and s != '$$'): math = not math
         if not s and not fence and not math and cur: chunks.append(cur); cur = []; continue
@@ -806,6 +806,8 @@ def _write_site(tmp: Path, lessons, mods: Path, nbs: Path, say) -> tuple[dict, l
     (tmp/'slides').mkdir(parents=True); (tmp/'student').mkdir(); (tmp/'api').mkdir(); (tmp/'present').mkdir()
     write_assets(tmp, mods)
     if (nbs/'images').is_dir(): shutil.copytree(nbs/'images', tmp/'images')
+    for data in sorted(nbs.glob('*/data')) + sorted(nbs.glob('data')):     # files lessons read beside them: the runnable copies need them too
+        for copy in ('student', 'present'): shutil.copytree(data, tmp/copy/'data', dirs_exist_ok=True)
 
     tpl = [str(SITE_SRC/'templates')]
     html_exp = LessonExporter(template_name='lab', template_file='lesson.html.j2', extra_template_paths=tpl,

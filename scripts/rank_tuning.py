@@ -1,4 +1,4 @@
-"""Tuning experiments behind the ranking lesson (nbs/12_rankings.ipynb): every setting is chosen on a validation split
+"""Tuning experiments behind the ranking lesson (nbs/beyond/12_rankings.ipynb): every setting is chosen on a validation split
 carved from each base file u{k}.base (`random_split(base, 0.2, seed=0)`), never on u{k}.test.
 
     .venv/bin/python scripts/rank_tuning.py --what lam     # EASE: λ

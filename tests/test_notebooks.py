@@ -31,6 +31,7 @@ def _flags():
 
 sys.path.insert(0, str(ROOT/'scripts'))
 from build_site import SOLUTION_MARK as SOLUTION, is_solution, exercise_groups   # noqa: E402  (one definition of an exercise, shared with the site)
+from course_stats import directives                                               # noqa: E402
 
 
 def run_notebook(fn, skip_flags=None, force_flags=None, basepath=None, cell_timeout=600):
@@ -123,11 +124,12 @@ def test_exercise_runner(tmp_path, solution, check, before, ok):
 
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_lesson_structure(nb):
-    "Each lesson ends with a Summary, a Questionnaire of at least 8 questions and at least 3 exercises, each solved and checked"
+    "Each lesson ends with a Summary, a Questionnaire of at least 8 questions, at least 3 exercises (each solved and checked) and Further research"
     cells = nbformat.read(nb, as_version=4).cells
     md = '\n'.join(c.source for c in cells if c.cell_type == 'markdown') + '\n## end'
     problems = []
     if not re.search(r'^##\s+Summary\b', md, re.M): problems.append('no `## Summary` section')
+    if not re.search(r'^##\s+Further research\b', md, re.M): problems.append('no `## Further research` section')
     q = re.search(r'^##\s+Questionnaire\b.*?$(.*?)(?=^##\s)', md, re.M | re.S)
     n_q = len(re.findall(r'^\s*\d+\.\s', q.group(1), re.M)) if q else 0
     if n_q < 8: problems.append(f'a `## Questionnaire` of at least 8 numbered questions (found {n_q})')
@@ -145,17 +147,7 @@ def test_lesson_structure(nb):
 # ---------------------------------------------------------------------------------------------------------------
 # committed outputs
 
-_DIRECTIVE = re.compile(r'^\s*#\s*\|\s*([\w-]+)')
 _BAR = re.compile(r'█|\|-{5,}\|')
-
-
-def _directives(src):
-    out = set()
-    for line in src.splitlines():
-        m = _DIRECTIVE.match(line)
-        if m: out.add(m.group(1))
-        elif line.strip(): break
-    return out
 
 
 def _prints_at_top_level(src):
@@ -189,7 +181,7 @@ def output_problems(path):
                 if _BAR.search(t): problems.append(f'{where}: progress-bar residue in an output ({_BAR.search(t).group(0)!r})'); break
                 if o.output_type == 'stream' and 'Traceback (most recent call last)' in t:
                     problems.append(f'{where}: a traceback in its output'); break
-        dirs = _directives(c.source)
+        dirs = directives(c.source)
         if dirs & {'slow', 'hide'}: continue     # slow: outputs committed only if quoted; hide: not shown
         if not c.get('outputs') and _prints_at_top_level(c.source):
             problems.append(f'{where}: prints but has no committed output (execute the notebook top to bottom)')

@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 import torch
 from collab_lessons.data import synthetic_ratings
-from collab_lessons.recommender import Recommender, CONFIG, WEIGHTS, main, _meta_sha256
+from collab_lessons.recommender import Recommender
+from collab_lessons.saving import CONFIG, WEIGHTS, _meta_sha256
+from collab_lessons.cli import main
 
 torch.set_num_threads(1)
 
@@ -268,3 +270,71 @@ def test_torchrun_every_rank_fails_with_the_same_line(ratings, tmp_path):
     lines = [l for l in p.stderr.splitlines() if l.startswith('collab-recommend: error')]
     assert len(lines) == 2 and all('is a file, not a directory' in l for l in lines), p.stderr[-2000:]
     assert 'Traceback' not in p.stderr.split('collab-recommend: error')[0] + ''.join(lines)
+
+
+# ---- found by a second hostile pass ------------------------------------------------------------------------------
+def test_save_never_deletes_other_files(models, tmp_path, monkeypatch):
+    rec = models['dot'][0]
+    monkeypatch.setenv('HOME', str(tmp_path))
+    (tmp_path/'thesis').mkdir(); (tmp_path/'thesis'/'chapter1.txt').write_text('x')
+    with pytest.raises(FileExistsError, match='not a saved Recommender'): rec.save('~/thesis')
+    assert (tmp_path/'thesis'/'chapter1.txt').exists()
+    d = rec.save('~/model'); assert d == tmp_path/'model' and Recommender.load('~/model')
+    (d/'NOTES.txt').write_text('n')
+    with pytest.raises(FileExistsError, match=r'other files \(NOTES.txt\)'): rec.save(d)
+    assert (d/'NOTES.txt').exists()
+    os.symlink(tmp_path/'real', tmp_path/'link')
+    with pytest.raises(FileExistsError, match='symbolic link'): rec.save(tmp_path/'link')
+    with pytest.raises(ValueError, match='path is empty'): Recommender.load('')
+
+
+@pytest.mark.parametrize('edit,message', [
+    (lambda m: m.update(titles=[{'evil': 1}] + m['titles'][1:]), 'titles'),
+    (lambda m: m.update(users=[0, '0'] + m['users'][2:]), 'equal by value'),
+    (lambda m: m['config'].update(rating_range=[5, 1]), 'rating range'),
+    (lambda m: m['config'].update(n_ratings=-5), 'rating range or a number of ratings'),
+    (lambda m: m['config'].update(implicit=True), 'learned from implicit data'),
+    (lambda m: m['history'][-1].update(valid_loss=-1), 'history'),
+])
+def test_resigned_json_with_impossible_content(models, tmp_path, edit, message):
+    d = copy_of(models, 'dot', tmp_path)
+    meta = json.loads((d/CONFIG).read_text()); meta['titles'] = meta['titles'] or [None] * len(meta['items'])
+    edit(meta); rewrite(d, meta=meta)
+    with pytest.raises(ValueError, match=message): Recommender.load(d)
+
+
+def test_missing_and_malformed_ids_are_refused(models):
+    rec = models['dot'][0]
+    for bad in (None, float('nan'), pd.NA, ''):
+        with pytest.raises(ValueError, match='must be an id'): rec.recommend(bad)
+    with pytest.raises(TypeError, match='single id'): rec.scores([[0, 1]])
+    with pytest.raises(TypeError, match='exclude_seen must be True or False'): rec.recommend(1, exclude_seen='no')
+
+
+def test_ids_by_value_in_valid_and_titles(ratings):
+    rec = Recommender.fit(ratings, epochs=1, valid=ratings.astype({'user': str, 'movie': str}))
+    assert rec.history[-1]['valid_loss'] is not None
+    ranked = Recommender.fit(ratings, model='rank', titles={str(i): f'm{i}' for i in ratings.movie.unique()})
+    assert None not in ranked.titles
+    assert Recommender.fit(ratings, model='rank', titles='movie').titles[:2] == [str(i) for i in ranked.items[:2]]
+
+
+def test_bounds_on_epochs_and_seed(ratings):
+    with pytest.raises(ValueError, match=r'epochs must be an integer in \[1, 100000\]'): Recommender.fit(ratings, epochs=10**9)
+    with pytest.raises(ValueError, match='seed must be an integer in'): Recommender.fit(ratings, seed=2**70)
+
+
+def test_cli_load_refuses_training_options(models, tmp_path):
+    d = models['dot'][1]
+    for extra in (['--implicit'], ['--seed', '3'], ['--valid-pct', '0.5'], ['--no-header']):
+        status, out, err = run('--load', d, '--for-user', '1', *extra)
+        assert status == 1 and 'takes no' in err, (extra, err)
+    assert 'empty' in run('--load', d, '--for-user', '')[2]
+
+
+@pytest.mark.parametrize('sep', ['||', '++', '::'])
+def test_cli_multi_character_separator_is_literal(ratings, tmp_path, sep):
+    f = tmp_path/'r.txt'
+    f.write_text('\n'.join([sep.join(['user', 'movie', 'rating'])] + [sep.join(map(str, r)) for r in ratings.values[:300]]))
+    status, out, err = run(f, '--sep', sep, '--out', tmp_path/'m', '--epochs', '1', '--valid-pct', '0')
+    assert status == 0 and 'error' not in err and '300 ratings' in out, err
