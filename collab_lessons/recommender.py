@@ -4,13 +4,13 @@
 
 # %% ../nbs/appendix/22_recommender.ipynb #fb0edab8
 from __future__ import annotations
-import hashlib, inspect, io, json, math, os, re, time, warnings
+import inspect, math, os, re, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from fastcore.basics import patch
-from .data import check_ratings, check_int, check_float, atomic_dir, recover_dir
+from .data import check_ratings, check_int, check_float
 from .models import DotProductBias
 from .deep import CollabNN
 from .trainer import LEAN_RECIPE, make_vocab, lookup
@@ -18,7 +18,7 @@ from .evaluation import BiasBaseline, rmse
 from .interpretation import cosine_to
 from .rankings import BPR, Ease, Rank
 from .bayes import BayesMF
-from .scale import auto_adamw, distributed, fit_distributed, world
+from .scale import auto_adamw, fit_distributed, world
 
 # %% auto #0
 __all__ = ['RECIPES', 'NN_LAYERS', 'MIN_STEPS', 'SMALL_DATA', 'MODELS', 'rating_y_range', 'default_factors', 'item_column',

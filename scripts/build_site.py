@@ -807,7 +807,7 @@ def _write_site(tmp: Path, lessons, mods: Path, nbs: Path, say) -> tuple[dict, l
     write_assets(tmp, mods)
     if (nbs/'images').is_dir(): shutil.copytree(nbs/'images', tmp/'images')
     for data in sorted(nbs.glob('*/data')) + sorted(nbs.glob('data')):     # files lessons read beside them: the runnable copies need them too
-        for copy in ('student', 'present'): shutil.copytree(data, tmp/copy/'data', dirs_exist_ok=True)
+        for dest in ("student", "present"): shutil.copytree(data, tmp/dest/"data", dirs_exist_ok=True)
 
     tpl = [str(SITE_SRC/'templates')]
     html_exp = LessonExporter(template_name='lab', template_file='lesson.html.j2', extra_template_paths=tpl,
