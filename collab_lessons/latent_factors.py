@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from .data import check_int, check_float
 
 # %% auto #0
-__all__ = ['rmse', 'init_factors', 'predict_table', 'fit_table', 'write_workbook', 'one_hot_lookup']
+__all__ = ['masked_rmse', 'init_factors', 'predict_table', 'fit_table', 'write_workbook', 'one_hot_lookup']
 
 # %% ../nbs/core/01_latent_factors.ipynb #476cdd1f
 def _as_tensor(x, name) -> torch.Tensor:
@@ -23,7 +23,7 @@ def _as_tensor(x, name) -> torch.Tensor:
     return x
 
 def _cells_to_score(pred, target, mask) -> torch.Tensor:
-    "The bool tensor of cells `rmse` scores: rated in `target` and True in `mask`."
+    "The bool tensor of cells `masked_rmse` scores: rated in `target` and True in `mask`."
     if pred.shape != target.shape:
         raise ValueError(f'pred has shape {tuple(pred.shape)} but target has '
                          f'{tuple(target.shape)}; they must match cell for cell')
@@ -40,7 +40,7 @@ def _cells_to_score(pred, target, mask) -> torch.Tensor:
     return keep
 
 # %% ../nbs/core/01_latent_factors.ipynb #c4ecf47d
-def rmse(pred, target, mask=None) -> torch.Tensor:
+def masked_rmse(pred, target, mask=None) -> torch.Tensor:
     "RMSE of `pred` vs `target` over the cells where `target` is not NaN (and `mask` is True)."
     pred, target = _as_tensor(pred, 'pred'), _as_tensor(target, 'target')
     keep = _cells_to_score(pred, target, mask)        # rated cells; clear errors for bad input
@@ -99,14 +99,14 @@ def fit_table(ratings_table, params, lr, steps) -> list:
     target, lr, steps = _check_fit(ratings_table, params, lr, steps)
     history = []
     for _ in range(steps):
-        loss = rmse(predict_table(params), target)
+        loss = masked_rmse(predict_table(params), target)
         history.append(loss.item())
         loss.backward()
         with torch.no_grad():
             for p in params.values():
                 p -= lr * p.grad
                 p.grad = None
-    with torch.no_grad(): history.append(rmse(predict_table(params), target).item())
+    with torch.no_grad(): history.append(masked_rmse(predict_table(params), target).item())
     return history
 
 # %% ../nbs/core/01_latent_factors.ipynb #db96d3cc
