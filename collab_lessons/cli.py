@@ -115,7 +115,7 @@ def _read_csv(args) -> tuple:
     try: df = pd.read_csv(f, dtype=str, keep_default_na=False, header=None if args.no_header else 'infer', **literal)
     except pd.errors.EmptyDataError: raise ValueError(f'{f} is empty: expected one row per rating') from None
     except (pd.errors.ParserError, UnicodeDecodeError) as e: raise ValueError(f'{f} is not a readable CSV: {str(e).strip()}') from None
-    if args.no_header: df.columns = [str(i + 1) for i in range(df.shape[1])]
+    df.columns = [str(i + 1) for i in range(df.shape[1])] if args.no_header else df.columns.str.strip()
     cols, flags = list(df.columns), _columns(args, list(df.columns))
     missing = [(flag, c) for flag, c in flags.items() if c is not None and c not in cols]
     if missing:
@@ -161,7 +161,7 @@ def _clean_rows(df, f, flags, first_line) -> pd.DataFrame:
             raise ValueError(f'{f}, line {at + first_line}: {flag} {c!r} holds {df[c].iloc[at]!r}, not '
                              + ('a finite number' if flag == '--rating-col' else 'an id')
                              + f' ({int(bad.sum()):,} such lines). Fix or remove them, or name another column with {flag}')
-        if flag == '--rating-col': df[c] = numbers
+        df[c] = numbers if flag == '--rating-col' else values            # ' 10' and '10' are one id
     return df
 
 # %% ../nbs/appendix/24_cli.ipynb #a1b2c342-2
@@ -200,11 +200,13 @@ def _check_out(path, rank, world_size):
     if world_size == 1:
         if error is not None: raise error
         return
-    import torch.distributed as dist
-    dist.barrier()
-    if error is not None:
-        print(f'collab-recommend: error{f" (rank {rank})" if rank else ""}: {_cli_message(error)}', file=sys.stderr, flush=True)
-        dist.barrier()                                      # everyone has said it
+    import torch, torch.distributed as dist
+    failed = torch.tensor([int(error is not None)])
+    dist.all_reduce(failed, op=dist.ReduceOp.MAX)          # every process learns whether any failed
+    if failed.item():
+        if error is not None:
+            print(f'collab-recommend: error{f" (rank {rank})" if rank else ""}: {_cli_message(error)}', file=sys.stderr, flush=True)
+        dist.barrier()                                      # all have said it before any exits
         raise SystemExit(1)
 
 # %% ../nbs/appendix/24_cli.ipynb #a1b2c342-3

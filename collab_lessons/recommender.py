@@ -76,6 +76,7 @@ def _check_id(value, what):
     if isinstance(value, (list, tuple, set, dict, np.ndarray, pd.Series, pd.Index, torch.Tensor)):
         raise TypeError(f'{what} must be a single id (an int or a str), got a {type(value).__name__}: call once per id, '
                         f'or use predict(df) to score many (user, item) pairs')
+    if isinstance(value, (bool, np.bool_)): raise TypeError(f'{what} must be an id (an int or a str), got {value!r}')
     if value is None or value is pd.NA or (isinstance(value, (float, np.floating)) and math.isnan(value)) or value == '':
         raise ValueError(f'{what} must be an id (an int or a str), got {value!r}: a missing id names no one')
     return value
@@ -260,7 +261,7 @@ class RankingModel(ModelKind):
         if isinstance(model, Ease): _check_ease(model)
 
 # %% ../nbs/appendix/22_recommender.ipynb #ease-0
-def _check_ease(model, n_probe=4, tol=1e-4):
+def _check_ease(model, n_probe=4, tol=1e-6):
     """EASE's weights solve `(XᵀX + λI)(I - B) = D` for a diagonal `D`, with a zero diagonal in `B` (`rankings.ease_weights`).
     Checked on `n_probe` random vectors, a few products and no inverse: weights that belong to other interactions, another
     `lam` or another model are refused."""
@@ -271,7 +272,8 @@ def _check_ease(model, n_probe=4, tol=1e-4):
     W = V - B @ V
     R = torch.sparse.mm(X.t(), torch.sparse.mm(X, W)) + model.lam * W        # (XᵀX + λI)(I - B) V
     d = (R * V).sum(1) / (V * V).sum(1)                                        # the best diagonal D
-    err = float((R - d[:, None] * V).norm() / R.norm())
+    scale = (float((X.coalesce().values() ** 2).sum()) + model.lam) * float(W.norm())   # |XᵀX + λI| |W|, at most
+    err = float((R - d[:, None] * V).norm()) / scale
     if not err < tol:
         raise ValueError(f'its item-item weights do not solve EASE for lam={model.lam:g} and the saved interactions '
                          f'(relative residual {err:.2g}, at most {tol:g} expected)')

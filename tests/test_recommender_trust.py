@@ -338,3 +338,23 @@ def test_cli_multi_character_separator_is_literal(ratings, tmp_path, sep):
     f.write_text('\n'.join([sep.join(['user', 'movie', 'rating'])] + [sep.join(map(str, r)) for r in ratings.values[:300]]))
     status, out, err = run(f, '--sep', sep, '--out', tmp_path/'m', '--epochs', '1', '--valid-pct', '0')
     assert status == 0 and 'error' not in err and '300 ratings' in out, err
+
+
+def test_ease_with_small_lam_round_trips(ratings, tmp_path):
+    "Whatever save writes, load accepts: EASE's check allows for float32 rounding at any lam."
+    for lam in (0.01, 0.5):
+        rec = Recommender.fit(ratings[['user', 'movie']], rating=None, model='ease', lam=lam)
+        np.testing.assert_array_equal(Recommender.load(rec.save(tmp_path/f'e{lam}')).scores([1]), rec.scores([1]))
+
+
+def test_cli_strips_spaces_around_names_and_ids(tmp_path):
+    f = tmp_path/'s.csv'
+    f.write_text('user, movie, rating\n' + '\n'.join(f'{u}, {m}, {(u * m) % 5 + 1}' for u in range(30) for m in range(20)))
+    status, out, err = run(f, '--out', tmp_path/'m', '--epochs', '1', '--valid-pct', '0')
+    assert status == 0 and '600 ratings' in out, err
+    rec = Recommender.load(tmp_path/'m')
+    assert rec.config['columns']['rating'] == 'rating' and '10' in set(rec.items) and ' 10' not in set(rec.items)
+
+
+def test_true_is_not_an_id(models):
+    with pytest.raises(TypeError, match='must be an id'): models['dot'][0].recommend(True)
