@@ -14,6 +14,7 @@ from .rankings import Ease
 from .scale import distributed
 from .recommender import Recommender, MODELS, _class_params, _find
 from .saving import check_save_path
+from .store import _is_number
 
 # %% auto #0
 __all__ = ['main']
@@ -130,9 +131,6 @@ def _read_csv(args) -> tuple:
         raise ValueError(f'{f}: the column name {numbered[0]!r} is a number, so its first line looks like a row of data. '
                          f'If the file has no header line, pass --no-header (columns are then numbered 1, 2, 3, ...)')
     return _clean_rows(df, f, flags, first_line=1 if args.no_header else 2), flags['--user-col'], flags['--item-col'], flags['--rating-col']
-
-# %% ../nbs/appendix/24_cli.ipynb #csv-0
-def _is_number(text) -> bool: return re.fullmatch(r'\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*', str(text)) is not None
 
 # %% ../nbs/appendix/24_cli.ipynb #csv-1
 def _columns(args, cols) -> dict:

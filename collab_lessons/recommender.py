@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 from fastcore.basics import patch
 from .data import check_ratings, check_int, check_float
+from .store import _plain
 from .models import DotProductBias
 from .deep import CollabNN
 from .trainer import LEAN_RECIPE, make_vocab, lookup
@@ -83,11 +84,6 @@ def _check_id(value, what):
 
 # %% ../nbs/appendix/22_recommender.ipynb #a1b2c308-4
 def _check_n(n): return check_int(n, 'n')
-
-# %% ../nbs/appendix/22_recommender.ipynb #ids-0
-def _plain(v):
-    "A NumPy scalar as the Python value it holds (`1`, not `np.int64(1)`): for messages."
-    return v.item() if isinstance(v, np.generic) else v
 
 # %% ../nbs/appendix/22_recommender.ipynb #ids-1
 def _same_type_ids(vocab: pd.Index, ids) -> pd.Series:
