@@ -18,8 +18,7 @@ warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta'
 warnings.filterwarnings('ignore', message='Sparse invariant checks')
 
 # %% auto #0
-__all__ = ['gamma_draw', 'normal_gamma_draw', 'gaussian_posterior', 'gaussian_draw', 'conjugate_gradients', 'RatingMatrices',
-           'BayesMF', 'DotProductBiasImplicit']
+__all__ = ['gaussian_posterior', 'gaussian_draw', 'conjugate_gradients', 'RatingMatrices', 'BayesMF', 'DotProductBiasImplicit']
 
 # %% ../nbs/beyond/13_bayes.ipynb #efa8dd5e
 def gamma_draw(shape, rate, gen) -> torch.Tensor:

@@ -18,10 +18,7 @@ from .scale import auto_adamw
 from .recommender import Recommender, MODELS
 
 # %% auto #0
-__all__ = ['RATING_PEERS', 'RATING_MODELS', 'BLENDS', 'RANKING_MODELS', 'SHORT_CHAIN', 'QUICK_MODELS', 'machine_info',
-           'tune_then_refit', 'Blend', 'fit_recommender', 'predicts_ratings', 'item_scores', 'list_metrics',
-           'fold_benchmark', 'fold_table', 'ranking_table', 'with_peers', 'speed_benchmark', 'scaling_benchmark',
-           'log_log_slope']
+__all__ = ['Blend', 'fold_benchmark', 'fold_table', 'ranking_table', 'speed_benchmark', 'scaling_benchmark']
 
 # %% ../nbs/appendix/25_benchmarks.ipynb #05cf1588
 def machine_info() -> dict:

@@ -13,9 +13,7 @@ from .models import sigmoid_range
 from .evaluation import rmse
 
 # %% auto #0
-__all__ = ['KS', 'AGE_BINS', 'hold_out_users', 'item_indices', 'user_vectors', 'predict_with_users', 'predict_new_user',
-           'reveal_first', 'user_features', 'ridge_fit', 'metadata_embedding_model', 'fold_in', 'coldstart_rmse_table',
-           'dense_predictions', 'dense_loss', 'fit_dense', 'top_n', 'feedback_loop']
+__all__ = ['hold_out_users', 'predict_new_user', 'metadata_embedding_model', 'fold_in', 'coldstart_rmse_table', 'feedback_loop']
 
 # %% ../nbs/beyond/11_cold_start.ipynb #38dea575
 KS = (0, 1, 3, 5, 10, 20)          # numbers of revealed ratings compared in this lesson

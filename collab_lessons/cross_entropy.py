@@ -8,7 +8,7 @@ import torch
 from .data import check_int
 
 # %% auto #0
-__all__ = ['CE_RECIPE', 'softmax', 'logsumexp', 'log_softmax', 'nll_loss', 'cross_entropy', 'binary_cross_entropy',
+__all__ = ['softmax', 'logsumexp', 'log_softmax', 'nll_loss', 'cross_entropy', 'binary_cross_entropy',
            'binary_cross_entropy_with_logits', 'expected_rating']
 
 # %% ../nbs/core/08_cross_entropy.ipynb #76825c95

@@ -13,7 +13,7 @@ from .data import check_int, check_float
 from .models import Y_RANGE, sigmoid_range, check_y_range
 
 # %% auto #0
-__all__ = ['emb_sz_rule', 'get_emb_sz', 'CollabNN', 'n_params']
+__all__ = ['emb_sz_rule', 'get_emb_sz', 'CollabNN']
 
 # %% ../nbs/core/07_deep_cf.ipynb #6d107acf
 def emb_sz_rule(n_cat:int) -> int:

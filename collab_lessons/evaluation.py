@@ -10,7 +10,7 @@ from fastcore.basics import patch
 from .data import check_ratings, check_int, check_float
 
 # %% auto #0
-__all__ = ['rmse', 'mae', 'GlobalMean', 'BiasBaseline', 'ranking_metrics', 'popularity_scores', 'predicted_scores']
+__all__ = ['rmse', 'mae', 'GlobalMean', 'BiasBaseline', 'ranking_metrics']
 
 # %% ../nbs/core/03_evaluation.ipynb #b67767a6
 def _arrays(pred, target):

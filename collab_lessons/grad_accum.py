@@ -8,7 +8,7 @@ import torch
 from .data import check_int
 
 # %% auto #0
-__all__ = ['micro_batches', 'accumulate_grads', 'train_step', 'saved_activation_bytes']
+__all__ = ['micro_batches', 'accumulate_grads', 'train_step']
 
 # %% ../nbs/core/10_grad_accum.ipynb #17a574d4
 def micro_batches(n:int, micro_bs:int) -> list:

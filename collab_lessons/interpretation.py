@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 from .data import check_ratings, check_int, check_float
 
 # %% auto #0
-__all__ = ['bias_table', 'bias_ranking', 'pca', 'explained_variance_ratio', 'plot_pca', 'cosine_to', 'nearest_titles']
+__all__ = ['bias_table', 'pca', 'plot_pca', 'cosine_to', 'nearest_titles']
 
 # %% ../nbs/core/06_interpretation.ipynb #422e7c4b
 def _as_vector(w, name) -> torch.Tensor:

@@ -17,8 +17,7 @@ from fastai.torch_core import Module, set_seed
 from .data import load_ratings, random_split, check_ratings, check_int, check_float
 
 # %% auto #0
-__all__ = ['BS', 'LR', 'EPOCHS', 'Y_RANGE', 'collab_dls', 'n_classes', 'check_y_range', 'DotProduct', 'sigmoid_range',
-           'DotProductBias', 'fit_one_cycle_table', 'train_collab', 'final_mse']
+__all__ = ['collab_dls', 'DotProduct', 'sigmoid_range', 'DotProductBias', 'train_collab']
 
 # %% ../nbs/core/02_models.ipynb #05682d2b
 BS, LR, EPOCHS = 512, 1e-2, 5   # from-scratch settings: batch size, peak learning rate, epochs

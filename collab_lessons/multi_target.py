@@ -20,9 +20,7 @@ from .cross_entropy import cross_entropy, binary_cross_entropy_with_logits
 from .cross_entropy import softmax, expected_rating
 
 # %% auto #0
-__all__ = ['N_RATING', 'N_GENRES', 'N_OUT', 'RATING_COLS', 'GENRE_COLS', 'TARGET_NAMES', 'multi_target_frame', 'multi_target_dls',
-           'rating_loss', 'genre_loss', 'multi_target_loss', 'rating_accuracy', 'rating_rmse', 'genre_accuracy',
-           'genre_f1', 'multi_target_metrics']
+__all__ = ['multi_target_frame', 'multi_target_dls', 'multi_target_loss', 'multi_target_metrics']
 
 # %% ../nbs/core/09_multi_target.ipynb #236622f8
 N_RATING, N_GENRES = 5, len(GENRES)

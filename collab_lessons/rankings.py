@@ -15,8 +15,7 @@ from .trainer import lookup, one_cycle, adamw, set_hypers
 from .cross_entropy import binary_cross_entropy_with_logits
 
 # %% auto #0
-__all__ = ['BPR_RECIPE', 'RANK_RECIPE', 'top_items', 'catalogue_metrics', 'check_interactions', 'confidence', 'implicit_matrix',
-           'gram', 'ease_weights', 'Ease', 'ranking_scores', 'bpr_loss', 'sample_negatives', 'BPRModel', 'BPR', 'Rank']
+__all__ = ['top_items', 'catalogue_metrics', 'implicit_matrix', 'ease_weights', 'Ease', 'bpr_loss', 'BPR', 'Rank']
 
 # %% ../nbs/beyond/12_rankings.ipynb #e5a05215
 def top_items(scores, seen=None, k=10) -> torch.Tensor:

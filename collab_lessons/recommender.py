@@ -22,8 +22,7 @@ from .bayes import BayesMF
 from .scale import auto_adamw, fit_distributed, world
 
 # %% auto #0
-__all__ = ['RECIPES', 'NN_LAYERS', 'MIN_STEPS', 'SMALL_DATA', 'MODELS', 'rating_y_range', 'default_factors', 'item_column',
-           'SmallDataWarning', 'ModelKind', 'RatingNet', 'RankingModel', 'BayesModel', 'Recommender']
+__all__ = ['MODELS', 'SmallDataWarning', 'Recommender']
 
 # %% ../nbs/appendix/22_recommender.ipynb #ed934fc0
 RECIPES = {'dot': LEAN_RECIPE, 'nn': dict(epochs=5, lr=2e-2, wd=1.0, bs=4096)}   # tuned on ML-100K's seeded split

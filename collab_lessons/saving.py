@@ -13,7 +13,7 @@ from .data import atomic_dir, recover_dir
 from .recommender import Recommender, MODELS
 
 # %% auto #0
-__all__ = ['WEIGHTS', 'CONFIG', 'FORMAT', 'check_save_path', 'save_recommender', 'load_recommender']
+__all__ = ['save_recommender', 'load_recommender']
 
 # %% ../nbs/appendix/23_saving.ipynb #sv-c
 WEIGHTS, CONFIG, FORMAT = 'weights.pt', 'recommender.json', 3

@@ -12,9 +12,8 @@ from torch import nn
 from .trainer import AdamW, param_groups, fit, shuffled_batches
 
 # %% auto #0
-__all__ = ['ROWWISE_MIN_PARAMS', 'sparse_embeddings', 'RowAdamW', 'rowwise_adamw', 'synthetic_tensors', 'prefetch', 'adamw_rows',
-           'catch_up_rows', 'NumbaFallbackWarning', 'compiled', 'FusedRowAdamW', 'fused_rowwise_adamw', 'step_profile',
-           'embedding_params', 'auto_adamw', 'epoch_seconds', 'world', 'distributed', 'shard', 'fit_distributed']
+__all__ = ['ROWWISE_MIN_PARAMS', 'RowAdamW', 'NumbaFallbackWarning', 'FusedRowAdamW', 'embedding_params', 'auto_adamw', 'world',
+           'distributed', 'shard', 'fit_distributed']
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e008
 def sparse_embeddings(model, sparse=True):

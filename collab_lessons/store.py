@@ -12,10 +12,7 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['GENRES', 'FOLD_FILES', 'CANONICAL_FILES', 'GROUPLENS_URL', 'RECBOLE_WHEEL', 'U_DATA_SHA256', 'RECBOLE_SHA256',
-           'BUILT_SHA256', 'MANIFEST', 'SOURCES', 'check_int', 'check_float', 'sha256', 'cache_dir', 'make_folds',
-           'recbole_to_grouplens', 'recover_dir', 'atomic_dir', 'file_lock', 'verify_dir', 'ml100k_path',
-           'check_ratings']
+__all__ = ['check_int', 'check_float', 'sha256', 'atomic_dir', 'file_lock', 'verify_dir', 'ml100k_path', 'check_ratings']
 
 # %% ../nbs/appendix/20_store.ipynb #3c1a0e02
 def _range_text(lo=None, hi=None, lo_open=False, hi_open=False) -> str:

@@ -13,9 +13,7 @@ from torch import nn
 from .data import check_ratings, check_int, check_float
 
 # %% auto #0
-__all__ = ['NORM_TYPES', 'LEAN_RECIPE', 'make_vocab', 'lookup', 'encode', 'cos_anneal', 'one_cycle', 'no_decay_params',
-           'param_groups', 'AdamW', 'adamw', 'set_hypers', 'evaluate', 'table_sizes', 'check_xy', 'shuffled_batches',
-           'torch_threads', 'fit']
+__all__ = ['make_vocab', 'lookup', 'encode', 'cos_anneal', 'one_cycle', 'AdamW', 'adamw', 'evaluate', 'fit']
 
 # %% ../nbs/appendix/21_trainer.ipynb #adc2f8b0
 def make_vocab(ids) -> pd.Index:

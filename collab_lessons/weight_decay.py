@@ -10,7 +10,7 @@ from .data import check_float
 from .models import train_collab
 
 # %% auto #0
-__all__ = ['WD_RECIPE', 'l2_penalty', 'add_weight_decay_grad', 'sgd_step', 'decay_weights', 'adam_step', 'train_with_recipe']
+__all__ = ['l2_penalty', 'add_weight_decay_grad', 'sgd_step', 'decay_weights', 'adam_step', 'train_with_recipe']
 
 # %% ../nbs/core/04_weight_decay.ipynb #c4f4c347
 def _checked(params, wd=None, need_grad=False) -> list:
