@@ -12,8 +12,7 @@ from torch import nn
 from .trainer import AdamW, param_groups, fit, shuffled_batches
 
 # %% auto #0
-__all__ = ['ROWWISE_MIN_PARAMS', 'RowAdamW', 'NumbaFallbackWarning', 'FusedRowAdamW', 'embedding_params', 'auto_adamw', 'world',
-           'distributed', 'shard', 'fit_distributed']
+__all__ = ['RowAdamW', 'NumbaFallbackWarning', 'FusedRowAdamW', 'world', 'distributed', 'shard', 'fit_distributed']
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e008
 def sparse_embeddings(model, sparse=True):
@@ -340,6 +339,12 @@ def auto_adamw(model, lr=1e-3, wd=0.01, **kwargs):
     from collab_lessons.trainer import adamw
     if embedding_params(model) > ROWWISE_MIN_PARAMS: return fused_rowwise_adamw(model, lr, wd, touch_wd=True, **kwargs)
     return adamw(sparse_embeddings(model, False), lr, wd, **kwargs)
+
+def row_adamw(model, lr, wd, betas=(0.9, 0.99), eps=1e-5, rows=True):
+    "`trainer.adamw(rows=...)`: `True` row-wise, `'fused'` compiled row-wise, `'auto'` as `auto_adamw`"
+    if rows == 'auto': return auto_adamw(model, lr, wd, betas=betas, eps=eps)
+    make = fused_rowwise_adamw if rows == 'fused' else rowwise_adamw
+    return make(model, lr, wd, betas, eps)
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e028
 def epoch_seconds(n_ratings, opt_func, n_users=None, n_items=None, n_factors=50, bs=8192, seed=0, min_ratings=2_000_000, threads=1) -> dict:

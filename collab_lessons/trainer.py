@@ -104,9 +104,15 @@ class AdamW:
         p.addcdiv_(m, denom, value=-lr / (1 - b1 ** t))
 
 # %% ../nbs/appendix/21_trainer.ipynb #b7c1e206
-def adamw(model, lr=1e-3, wd=0.01, betas=(0.9, 0.99), eps=1e-5) -> AdamW:
-    "fastai's `Adam` as our `AdamW`: decoupled weight decay `wd` on weights, none on biases and norm layers, `betas=(0.9, 0.99)`, `eps=1e-5`."
-    return AdamW(param_groups(model, wd), lr=lr, betas=betas, eps=eps, weight_decay=wd)
+def adamw(model, lr=1e-3, wd=0.01, betas=(0.9, 0.99), eps=1e-5, rows=False) -> AdamW:
+    """fastai's `Adam` as our `AdamW`: decoupled weight decay `wd` on weights, none on biases and norm
+    layers, `betas=(0.9, 0.99)`, `eps=1e-5`. `rows` picks the row-wise members of the family built in
+    lesson 14: `True` (`RowAdamW`), `'fused'` (`FusedRowAdamW`) or `'auto'` (row-wise for big tables)."""
+    if rows is False: return AdamW(param_groups(model, wd), lr=lr, betas=betas, eps=eps, weight_decay=wd)
+    if rows not in (True, 'fused', 'auto'):
+        raise ValueError(f"rows must be False, True, 'fused' or 'auto', got {rows!r}")
+    from .scale import row_adamw                  # the row-wise optimisers live with their lesson
+    return row_adamw(model, lr, wd, betas, eps, rows)
 
 # %% ../nbs/appendix/21_trainer.ipynb #b7c1e207
 def set_hypers(opt, lr, mom):
