@@ -1,7 +1,8 @@
 """The course website: `scripts/build_site.py` builds it (once per test session, into a temporary folder), and headless
-Chromium (Debian's `/usr/bin/chromium`, driven by Playwright for Python) opens every lesson page and slide deck: no
-request fails or leaves the local server, math renders, every image loads, no console error. Also: the student
-notebooks are valid and leak no solution, nbdev's directives never show, every asset is local."""
+Chromium (Debian's `/usr/bin/chromium`, driven by Playwright for Python) opens every lesson page: no request fails or
+leaves the local server, math renders, every image loads, no console error. Also: nbdev's directives never show, every
+asset is local. The slide decks are tested in `test_slides.py`, the student notebooks and what is published in
+`test_student_edition.py` (both use this file's site and browser)."""
 import fcntl, functools, http.server, json, os, re, shutil, sys, threading, time
 from pathlib import Path
 import nbformat
@@ -105,38 +106,6 @@ def test_nbdev_directives_honoured(site):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# student notebooks
-
-def _solution_lines(nb):
-    "Lines of the instructor's solutions that appear nowhere else in the notebook: a student notebook must not hold them"
-    sols = [c for c in nb.cells if build_site.is_solution(c)]
-    others = '\n'.join(c.source for c in nb.cells if not build_site.is_solution(c))
-    lines = {l.strip() for c in sols for l in c.source.splitlines()[1:]}
-    return sols, {l for l in lines if len(l) >= 6 and l not in others and not l.startswith('#|')}
-
-
-@pytest.mark.parametrize('stem', STEMS)
-def test_student_notebook(site, stem):
-    out, _ = site
-    inst = nbformat.read(_nb(site, stem), as_version=4)
-    stud = nbformat.read(out/'student'/f'{stem}.ipynb', as_version=4)
-    nbformat.validate(stud)
-    assert len(stud.cells) == len(inst.cells)
-    sols, secret = _solution_lines(inst)
-    text = '\n'.join(c.source for c in stud.cells) + json.dumps([c.get('outputs', []) for c in stud.cells if c.cell_type == 'code'])
-    leaks = [l for l in secret if l in text]
-    assert not leaks, f'solution text in the student notebook: {leaks[:5]}'
-    for sol_idx, chk in build_site.exercise_groups(inst.cells):
-        for i in sol_idx:
-            assert stud.cells[i].source == build_site.STUB and not stud.cells[i].outputs
-        if chk is not None:
-            assert stud.cells[chk].source == inst.cells[chk].source and not stud.cells[chk].outputs
-    assert not any(build_site.is_solution(c) for c in stud.cells)
-    for a, b in zip(inst.cells, stud.cells):        # every other cell as it was
-        if a.cell_type != 'code' or not build_site.is_solution(a): assert a.source == b.source
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # in a real browser
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -232,37 +201,3 @@ def test_api_pages_in_browser(browser_site):
         page.close()
         bad += [f'api/{f.name}: {p}' for p in problems]
     assert not bad, '\n'.join(bad[:20])
-
-
-def _deck_overflow(page):
-    "Slides whose content is taller than the deck (reveal's height): `[(h, v, height)]`"
-    return page.evaluate('''() => {
-        const out = [], H = Reveal.getConfig().height;
-        for (const s of Reveal.getSlides()) {
-            const ix = Reveal.getIndices(s);
-            Reveal.slide(ix.h, ix.v);
-            const h = s.scrollHeight;
-            if (h > H + 4) out.push([ix.h, ix.v || 0, h]);
-        }
-        Reveal.slide(0, 0);
-        return out;
-    }''')
-
-
-@pytest.mark.parametrize('stem', STEMS)
-def test_slide_deck_in_browser(browser_site, stem):
-    "Each deck: no failed or foreign request, no console error, math rendered, images loaded, no slide taller than the deck"
-    b, base, out = browser_site
-    nb = out.parent/'nbs'/f'{stem}.ipynb'
-    if not nb.exists(): pytest.skip(f'{stem} appeared after the site was built')
-    page, problems = _open(b, base, f'slides/{stem}.slides.html', viewport=(1280, 800))
-    try:
-        page.wait_for_function('() => window.Reveal && Reveal.isReady()', timeout=30_000)
-        n = page.evaluate('() => Reveal.getTotalSlides()')
-        assert n > 3, f'{stem}: only {n} slides'
-        _check_page(page, problems, _has_math(nb))
-        over = _deck_overflow(page)
-        if over: problems.append(f'{len(over)} of {n} slides run off the slide (h, v, height): {over[:5]}')
-        print(f'slides/{stem}: {n} slides')
-    finally: page.close()
-    assert not problems, f'slides/{stem}.slides.html:\n  ' + '\n  '.join(problems[:20])

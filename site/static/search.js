@@ -11,19 +11,22 @@
     ts.forEach(function (t) { s = s.replace(new RegExp('(' + t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + ')', 'gi'), '<mark>$1</mark>'); });
     return s;
   }
+  // Ranking: a section titled exactly what was typed (a name: `DotProductBias`, `Recommender.fit`) comes first, the API
+  // reference's entry before a lesson's; then sections by how often the words occur, in their title five times over.
   function search(q) {
-    var ts = terms(q), out = [];
+    var ts = terms(q), out = [], whole = q.trim().toLowerCase();
     if (!ts.length) return out;
-    (window.SEARCH_INDEX || []).forEach(function (e) {
+    (window.SEARCH_INDEX || []).forEach(function (e, i) {
       var title = e.t.toLowerCase(), text = e.x.toLowerCase(), score = 0, all = true;
       ts.forEach(function (t) {
         var n = 5 * count(title, t) + Math.min(count(text, t), 20);
         if (!n) all = false;
         score += n;
       });
-      if (score && all) out.push({e: e, score: score});
+      var exact = title === whole ? (e.u.indexOf('api/') === 0 ? 2 : 1) : 0;
+      if (score && all) out.push({e: e, score: score, exact: exact, i: i});
     });
-    out.sort(function (a, b) { return b.score - a.score; });
+    out.sort(function (a, b) { return b.exact - a.exact || b.score - a.score || a.i - b.i; });
     return out.slice(0, 40);
   }
   function show(q) {
