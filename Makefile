@@ -18,7 +18,7 @@ LAB := $(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # The student edition in student/ (solutions replaced by stubs, checks that answer in one line), in seconds. A lesson
 # already there is kept as it is (your work); delete it to get a fresh copy.
-student: $(VENV)/.dev
+student: $(VENV)/.student
 	$(VENV)/bin/python scripts/build_site.py --student-only --out student
 
 lab: $(VENV)/.student student

@@ -331,8 +331,9 @@ def student_notebook(nb):
     for k, (sols, check) in enumerate(groups):
         if check is not None:          # the names the check needs from the solution, else all those it defines
             defined = [n for i in sols for n in assigned_names(split_directives(cells[i].source)[1])]
-            used = {x.id for x in ast.walk(ast.parse(cells[check].source)) if isinstance(x, ast.Name)} \
-                if _parses(cells[check].source) else set()
+            src = cells[check].source   # what the check reads and does not define itself
+            used = {x.id for x in ast.walk(ast.parse(src)) if isinstance(x, ast.Name) and isinstance(x.ctx, ast.Load)} \
+                - set(assigned_names(src)) - {'_'} if _parses(src) else set()
             names = [n for n in dict.fromkeys(defined) if n in used] or [n for n in dict.fromkeys(defined) if not n.startswith('_')]
             cells[check].source = wrap_check(cells[check].source, *_exercise_title(cells, sols, k), names)
             cells[check].metadata.pop('execution', None)
@@ -444,7 +445,7 @@ def head(title, root, extra=''):
 
 # the three tracks, as the sidebar and the home page name them
 TRACK_NAMES = {'core': 'Core', 'beyond': 'Beyond', 'appendix': 'Appendix'}
-TRACK_TITLES = {'core': 'Core: the fast.ai lessons', 'beyond': 'Beyond: rankings, Bayes, cold start, scale',
+TRACK_TITLES = {'core': 'Core: the fast.ai lessons', 'beyond': 'Beyond: rankings, Bayes, cold start, scale, ensembles',
                 'appendix': 'Appendix: how the library is built'}
 
 
