@@ -12,6 +12,7 @@ sys.path.insert(0, str(ROOT/'scripts'))
 sys.path.insert(0, str(ROOT/'tests'))
 import build_site                                                                  # noqa: E402
 from test_site import site, browser_site, _open, _check_page, _has_math, STEMS    # noqa: E402,F401  (shared fixtures)
+from test_student_edition import _solution_lines                                  # noqa: E402
 
 CORE = [p.stem for p in build_site.notebooks() if p.parent.name == 'core']
 MAX_CORE_SLIDES = 35
@@ -103,13 +104,6 @@ def test_speaker_notes_open_offline(browser_site):
 # ---------------------------------------------------------------------------------------------------------------
 # what a deck and a RISE copy show, without a browser
 
-def _secret_lines(nb):
-    "Lines of the solutions that appear nowhere else in the notebook"
-    sols = [c for c in nb.cells if build_site.is_solution(c)]
-    others = '\n'.join(c.source for c in nb.cells if not build_site.is_solution(c))
-    return {l.strip() for c in sols for l in c.source.splitlines()[1:] if len(l.strip()) >= 6 and l.strip() not in others}
-
-
 def _hidden_lines(nb):
     "A distinctive line of each `#| hide` cell (one that appears nowhere else)"
     shown = '\n'.join(c.source for c in nb.cells if c.cell_type == 'markdown' or 'hide' not in build_site.split_directives(c.source)[0])
@@ -128,7 +122,7 @@ def test_deck_and_rise_copy_show_no_answers(path):
     """The deck and the RISE copy's visible cells: no solution, no check-only cell, no `#| hide` cell, no directive line;
     every section has notes. The RISE copy runs the lesson's own code, cell for cell, directive lines aside."""
     nb = build_site.read_notebook(path)
-    secret, hidden = _secret_lines(nb), _hidden_lines(nb)
+    secret, hidden = _solution_lines(nb)[1], _hidden_lines(nb)
     deck = build_site.slide_notebook(nb)
     present = build_site.present_notebook(nb)
     shown = lambda cells: [c for c in cells if build_site._slide_type(c) not in ('skip', 'notes')]
