@@ -16,8 +16,8 @@ setup: $(VENV)/.dev
 # JupyterLab refuses to start as root (containers, cloud VMs) unless told --allow-root
 LAB := $(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# The student edition in student/ (solutions replaced by stubs, checks that answer in one line), in seconds. A lesson
-# already there is kept as it is (your work); delete it to get a fresh copy.
+# The student edition in student/ (solutions replaced by stubs, checks that answer in one line), in seconds. A notebook
+# you changed or ran is kept as it is (your work); delete it to get a fresh copy.
 student: $(VENV)/.student
 	$(VENV)/bin/python scripts/build_site.py --student-only --out student
 

@@ -22,7 +22,7 @@ Every asset is local. MathJax 3 and reveal.js come from the npm registry (`npm i
 below) at build time; nothing vendored is committed, nothing is loaded from a CDN, no web font is used.
 """
 from __future__ import annotations
-import argparse, ast, copy, functools, html, importlib.util, json, re, shutil, subprocess, sys, time
+import argparse, ast, copy, functools, hashlib, html, importlib.util, json, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 import nbformat
@@ -371,21 +371,27 @@ def copy_data(nbs: Path, dest: Path):
 
 
 def write_student_edition(out: Path, nbs: Path = ROOT/'nbs', say=print) -> dict:
-    """The student notebooks and the data files they read, into `out` (`make lab` opens it). A notebook already there is
-    kept as it is: it may hold the student's work (delete it to get a fresh copy)."""
+    """The student notebooks and the data files they read, into `out` (`make lab` opens it). A notebook the student has
+    changed (or run) is kept as it is: it may hold their work (delete it to get a fresh copy). One still exactly as this
+    function wrote it (its SHA-256 is kept in `out/.written.json`) is brought up to date with the lesson."""
     try: lessons = [lesson_info(p) for p in notebooks(nbs)]
     except NotebookError as e: sys.exit(f'build_site: {e}')
     if not lessons: sys.exit(f'build_site: no lesson notebooks (NN_topic.ipynb) in {_shown(nbs)}')
     out.mkdir(parents=True, exist_ok=True)
+    record = out/'.written.json'
+    hashes = json.loads(record.read_text()) if record.exists() else {}
+    sha = lambda b: hashlib.sha256(b).hexdigest()
     written, kept = [], []
     for l in lessons:
-        dest = out/f'{l["stem"]}.ipynb'
-        if dest.exists(): kept.append(l['stem']); continue
-        nbformat.write(student_notebook(l['nb']), dest)
-        written.append(l['stem'])
+        dest, new = out/f'{l["stem"]}.ipynb', nbformat.writes(student_notebook(l['nb'])).encode()
+        if dest.exists() and (sha(dest.read_bytes()) != hashes.get(l['stem']) or dest.read_bytes() == new):
+            kept.append(l['stem']); continue
+        tmp = dest.with_name(dest.name + '.tmp'); tmp.write_bytes(new); tmp.replace(dest)    # never half-written
+        hashes[l['stem']] = sha(new); written.append(l['stem'])
+    record.write_text(json.dumps(hashes, indent=1))
     copy_data(nbs, out)
     say(f'build_site: {len(written)} student notebooks written to {_shown(out)}'
-        + (f'; {len(kept)} already there kept as they are (delete one to get a fresh copy)' if kept else ''))
+        + (f'; {len(kept)} kept as they are (yours, or already up to date; delete one to get a fresh copy)' if kept else ''))
     return dict(written=written, kept=kept)
 
 

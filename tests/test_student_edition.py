@@ -147,13 +147,18 @@ def test_student_only_build(tmp_path):
     (nbs/'beyond'/'data'/'table.json').write_text('{}')
     said = []
     assert build_site.write_student_edition(out, nbs, said.append) == dict(written=['00_tiny', '11_more'], kept=[])
-    assert sorted(p.name for p in out.iterdir()) == ['00_tiny.ipynb', '11_more.ipynb', 'data']
+    assert sorted(p.name for p in out.iterdir()) == ['.written.json', '00_tiny.ipynb', '11_more.ipynb', 'data']
     assert (out/'data'/'table.json').read_text() == '{}'
     assert build_site.STUB in [c.source for c in nbformat.read(out/'00_tiny.ipynb', as_version=4).cells]
     (out/'00_tiny.ipynb').write_text('my work')
     (out/'11_more.ipynb').unlink()
     assert build_site.write_student_edition(out, nbs, said.append) == dict(written=['11_more'], kept=['00_tiny'])
     assert (out/'00_tiny.ipynb').read_text() == 'my work' and 'kept' in said[-1]
+    changed = _tiny_lesson(); changed.cells[0].source += ' (revised)'          # the lesson changes
+    nbformat.write(changed, nbs/'core'/'00_tiny.ipynb'); nbformat.write(changed, nbs/'beyond'/'11_more.ipynb')
+    assert build_site.write_student_edition(out, nbs, said.append) == dict(written=['11_more'], kept=['00_tiny'])
+    assert '(revised)' in (out/'11_more.ipynb').read_text()                 # untouched copy: brought up to date
+    assert (out/'00_tiny.ipynb').read_text() == 'my work'                  # the student's: kept
 
 
 # ---------------------------------------------------------------------------------------------------------------
