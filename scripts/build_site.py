@@ -75,6 +75,11 @@ def is_solution(cell) -> bool:
 _EXERCISE = re.compile(r'\s*#+\s*Exercise', re.I)
 
 
+def is_check(cell) -> bool:
+    "A code cell whose first line is `# check`: an exercise's check, run after its solution"
+    return cell.cell_type == 'code' and cell.source.lstrip().lower().startswith('# check')
+
+
 def exercise_groups(cells) -> list[tuple[list[int], int | None]]:
     "`(solution cell indices, index of the check cell or None)` for each run of consecutive `#| solution` code cells"
     groups, i = [], 0
@@ -85,7 +90,8 @@ def exercise_groups(cells) -> list[tuple[list[int], int | None]]:
                 if is_solution(cells[i]): sols.append(i)
                 elif cells[i].cell_type == 'markdown' and _EXERCISE.match(cells[i].source): break   # the next exercise
                 i += 1
-            check = next((j for j in range(sols[-1]+1, len(cells)) if cells[j].cell_type == 'code'), None)
+            nxt = next((j for j in range(sols[-1]+1, len(cells)) if cells[j].cell_type == 'code'), None)
+            check = nxt if nxt is not None and is_check(cells[nxt]) else None
             groups.append((sols, check))
         else: i += 1
     return groups
@@ -292,7 +298,7 @@ def _exercise_title(cells, sols, k) -> tuple[str, str]:
         m = list(re.finditer(r'^#+\s*Exercise\s+(\d+)\s*[:.]?\s*(.*?)\s*$', cells[j].source, re.M | re.I)) \
             if cells[j].cell_type == 'markdown' else []
         if m: return m[-1].group(1), m[-1].group(2).replace('`', '')
-        if is_solution(cells[j]) or cells[j].source.lstrip().lower().startswith('# check'): break    # the exercise before
+        if is_solution(cells[j]) or is_check(cells[j]): break    # the exercise before
     return str(k + 1), ''
 
 
@@ -341,7 +347,7 @@ def student_notebook(nb):
             cells[i].source = STUB
             cells[i].metadata.pop('execution', None)
     for i, c in enumerate(cells):
-        if c.cell_type == 'code' and (i >= first or is_solution(c) or c.source.lstrip().lower().startswith('# check')):
+        if c.cell_type == 'code' and (i >= first or is_solution(c) or is_check(c)):
             c.outputs, c.execution_count = [], None
     for sols, check in groups:
         for i in sols + ([check] if check is not None else []):

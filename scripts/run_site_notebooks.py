@@ -17,7 +17,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'scripts'))
-from build_site import STUB                                        # noqa: E402  (the student notebook's stub)
+from build_site import STUB, is_check                              # noqa: E402  (the student notebook's stub)
 
 _SLOW = re.compile(r'^\s*#\s*\|\s*slow\b', re.M)
 _ANSI = re.compile(r'\x1b\[[0-9;]*m')
@@ -29,7 +29,7 @@ def expected_failures(nb) -> dict[int, str]:
     for i, c in enumerate(nb.cells):
         if c.cell_type != 'code': continue
         if c.source.strip() == STUB.strip(): out[i], after_stub = 'stub', True
-        elif after_stub and c.source.lstrip().lower().startswith('# check'): out[i], after_stub = 'check', False
+        elif after_stub and is_check(c): out[i], after_stub = 'check', False
     return out
 
 
