@@ -11,10 +11,10 @@ from fastcore.basics import patch
 from .store import check_int, check_float
 from .trainer import fit, LEAN_RECIPE
 from .models import DotProductBias
-from .rankings import Ease, check_interactions, _check_users
+from .rankings import Ease, Rank, check_interactions, _check_users, _check_state, _check_shape
 
 # %% auto #0
-__all__ = ['bootstrap', 'Bag', 'als_half_step', 'IALS', 'UserEase', 'zscore_rows', 'blend']
+__all__ = ['bootstrap', 'Bag', 'als_half_step', 'IALS', 'UserEase', 'zscore_rows', 'blend', 'Blend']
 
 # %% ../nbs/beyond/15_ensembles.ipynb #e15c012
 def bootstrap(n, seed=0) -> np.ndarray:
@@ -182,3 +182,114 @@ def blend(scores, weights, seen=None) -> torch.Tensor:
     shapes = {tuple(torch.as_tensor(s).shape) for s in scores}
     if len(shapes) > 1: raise ValueError(f'the score matrices differ in shape: {sorted(shapes)}')
     return sum(w * zscore_rows(s, seen) for s, w in zip(scores, weights))
+
+# %% ../nbs/beyond/15_ensembles.ipynb #e15c201
+def _check_blend_users(n_users, max_users):
+    "Refuse more users than `max_users` before `UserEase` builds its users × users matrix."
+    if n_users > max_users:
+        raise ValueError(f"Blend's user-based EASE inverts an n_users x n_users matrix: "
+                         f'{n_users:,} users need {4 * n_users ** 2 / 1e9:.1f} GB for it and a '
+                         f"long fit, over max_users={max_users:,}. Use model='rank' (no users x "
+                         'users matrix), pass user_weight=0 to blend without user-EASE, or a '
+                         'larger max_users if you have the memory.')
+
+# %% ../nbs/beyond/15_ensembles.ipynb #e15c202
+class Blend:
+    """`Rank` + `user_weight`·`UserEase` + `ials_weight`·`IALS`, each z-scored per user over
+    the items the user has not seen (`blend`). A part of weight 0 is not fitted; the defaults
+    are the lesson's recipe."""
+    name = 'blend'
+    def __init__(self, user_weight=2., ials_weight=.5, lam=500., slope=.5, user_lam=800.,
+                 n_factors=64, alpha=1., ials_lam=10., sweeps=12, max_items=20_000,
+                 max_users=20_000):
+        self.user_weight = check_float(user_weight, 'user_weight', lo=0)
+        self.ials_weight = check_float(ials_weight, 'ials_weight', lo=0)
+        for v, k in ((user_lam, 'user_lam'), (ials_lam, 'ials_lam')):
+            check_float(v, k, lo=0, lo_open=True)
+        self.rank, self.user_ease = Rank(lam, slope, max_items), UserEase(user_lam, slope)
+        self.ials = IALS(n_factors, alpha, ials_lam, sweeps)
+        self.max_users, self.n_users, self.n_items = check_int(max_users, 'max_users'), None, None
+        self.user_ease.ease.max_items = self.max_users         # the users are its Ease's "items"
+
+    def fit(self, x, n_users, n_items, weight=None, seed=0, progress=False):
+        "Fit the parts on `x`: `Rank` and `UserEase` with `weight` (the ratings), `IALS` without."
+        x, n_users, n_items, weight = check_interactions(x, n_users, n_items, weight)
+        if self.user_weight > 0: _check_blend_users(n_users, self.max_users)
+        self.rank.fit(x, n_users, n_items, weight, seed)
+        if self.user_weight > 0: self.user_ease.fit(x, n_users, n_items, weight, seed)
+        if self.ials_weight > 0: self.ials.fit(x, n_users, n_items, seed=seed)
+        self.n_users, self.n_items = n_users, n_items
+        return self
+
+# %% ../nbs/beyond/15_ensembles.ipynb #e15c205
+@patch
+def scores(self: Blend, users) -> torch.Tensor:
+    "float64 `(len(users), n_items)`: the parts' scores, z-scored over unseen items, added."
+    users = _check_users(self, users)
+    seen = self.rank.X.index_select(0, users).to_dense() > 0     # training pairs (entries >= 0.05)
+    parts = [(1., self.rank), (self.user_weight, self.user_ease), (self.ials_weight, self.ials)]
+    parts = [(w, m) for w, m in parts if w > 0]
+    return blend([m.scores(users) for _, m in parts], [w for w, _ in parts], seen)
+
+# %% ../nbs/beyond/15_ensembles.ipynb #e15c206
+@patch
+def item_vectors(self: Blend) -> torch.Tensor:
+    "`Rank`'s item-item weights `B` (row i: how item i votes for the others), for similar items."
+    if self.n_items is None: _check_users(self, [])
+    return self.rank.item_vectors()
+
+# %% ../nbs/beyond/15_ensembles.ipynb #e15c212
+@patch
+def hypers(self: Blend) -> dict:
+    "The constructor's arguments: `Blend(**model.hypers())` is an unfitted copy."
+    r, i = self.rank, self.ials
+    return dict(user_weight=self.user_weight, ials_weight=self.ials_weight, lam=r.lam,
+                slope=r.slope, user_lam=self.user_ease.ease.lam, n_factors=i.n_factors,
+                alpha=i.alpha, ials_lam=i.lam, sweeps=i.sweeps, max_items=r.max_items,
+                max_users=self.max_users)
+
+@patch
+def __repr__(self: Blend):
+    return f"Blend({', '.join(f'{k}={v}' for k, v in self.hypers().items())})"
+
+# %% ../nbs/beyond/15_ensembles.ipynb #e15c213
+@patch
+def state(self: Blend) -> dict:
+    "`{'config', 'tensors'}`: `Rank`'s tensors, user-EASE's `B`, iALS's factors (weights > 0 only)."
+    if self.n_items is None: _check_users(self, [])
+    ts = dict(self.rank.state()['tensors'])            # B and the interactions (indices, values)
+    if self.user_weight > 0: ts['user_B'] = self.user_ease.B
+    if self.ials_weight > 0: ts.update(user_factors=self.ials.X, item_factors=self.ials.Y)
+    config = dict(model=self.name, n_users=self.n_users, n_items=self.n_items, **self.hypers())
+    return {'config': config, 'tensors': ts}
+
+# %% ../nbs/beyond/15_ensembles.ipynb #e15c214
+@patch(cls_method=True)
+def from_state(cls: Blend, state):
+    "The `Blend` that `state()` describes; its config and every tensor's shape are checked."
+    config, n_users, n_items, ts = _check_state(cls, state, ('B', 'indices', 'values'))
+    missing = [k for k in cls().hypers() if k not in config]
+    if missing: raise KeyError(f"state['config'] lacks {missing}: not written by Blend.state()")
+    model = cls(**{k: config[k] for k in cls().hypers()})
+    _check_state(cls, state, ['user_B'] * (model.user_weight > 0)
+                 + ['user_factors', 'item_factors'] * (model.ials_weight > 0))
+    rank = dict(model='rank', n_users=n_users, n_items=n_items, **model.rank.hypers())
+    rank_ts = {k: ts[k] for k in ('B', 'indices', 'values')}
+    model.rank = Rank.from_state({'config': rank, 'tensors': rank_ts})
+    if model.user_weight > 0:
+        _check_blend_users(n_users, model.max_users)
+        _check_shape(ts['user_B'], (n_users, n_users), "tensors['user_B']")
+        X = model.rank.X.t().coalesce()                          # items x users: UserEase's matrix
+        ease = dict(model='ease', n_users=n_items, n_items=n_users, **model.user_ease.ease.hypers())
+        tensors = {'B': ts['user_B'], 'indices': X.indices().T.contiguous(), 'values': X.values()}
+        ue = model.user_ease
+        ue.ease = Ease.from_state({'config': ease, 'tensors': tensors})
+        ue.B, ue.n_users, ue.n_items = ue.ease.B, n_users, n_items
+    if model.ials_weight > 0:
+        k = model.ials.n_factors
+        _check_shape(ts['user_factors'], (n_users, k), "tensors['user_factors']")
+        _check_shape(ts['item_factors'], (n_items, k), "tensors['item_factors']")
+        model.ials.X, model.ials.Y = ts['user_factors'].double(), ts['item_factors'].double()
+        model.ials.n_users, model.ials.n_items = n_users, n_items
+    model.n_users, model.n_items = n_users, n_items
+    return model

@@ -20,6 +20,7 @@ from .interpretation import cosine_to
 from .rankings import BPR, Ease, Rank
 from .bayes import BayesMF
 from .scale import auto_adamw, fit_distributed, world
+from .ensembles import Blend, als_half_step
 
 # %% auto #0
 __all__ = ['MODELS', 'SmallDataWarning', 'Recommender']
@@ -236,7 +237,7 @@ def _class_params(cls) -> dict:
 
 # %% ../nbs/appendix/22_recommender.ipynb #a1b2c366-1
 class RankingModel(ModelKind):
-    "A ranking model of the rankings lesson (`rankings.Ease`, `rankings.BPR`, ...): learns which items users chose; its scores are not ratings."
+    "A ranking model of the rankings or ensembles lesson (`rankings.Ease`, `ensembles.Blend`, ...): learns which items users chose; its scores are not ratings."
     implicit, takes_ratings = True, False
     def __init__(self, name, cls, summary): super().__init__(name, summary); self.cls = cls
     def check_hyper(self, given):
@@ -254,6 +255,7 @@ class RankingModel(ModelKind):
     def from_state(self, state, n_users, n_items): return self.cls.from_state(state)
     def check_model(self, model):
         if isinstance(model, Ease): _check_ease(model)
+        if isinstance(model, Blend): _check_blend(model)
 
 # %% ../nbs/appendix/22_recommender.ipynb #ease-0
 def _check_ease(model, n_probe=4, tol=1e-6):
@@ -272,6 +274,22 @@ def _check_ease(model, n_probe=4, tol=1e-6):
     if not err < tol:
         raise ValueError(f'its item-item weights do not solve EASE for lam={model.lam:g} and the saved interactions '
                          f'(relative residual {err:.2g}, at most {tol:g} expected)')
+
+# %% ../nbs/appendix/22_recommender.ipynb #blend-0
+def _check_blend(model, tol=1e-6):
+    """A loaded `ensembles.Blend`: its EASE parts solve their equations (`_check_ease`), and its
+    iALS item factors are the half-step of its user factors on the saved interactions."""
+    _check_ease(model.rank)
+    if model.user_weight > 0: _check_ease(model.user_ease.ease)
+    if model.ials_weight > 0:
+        ials, pairs = model.ials, model.rank.X.indices().T.numpy()
+        conf = np.full(len(pairs), 1 + ials.alpha)                 # iALS learned without ratings
+        Y = als_half_step(pairs[:, ::-1], conf, ials.X.numpy(), ials.lam, ials.n_items)
+        err = float(np.abs(Y - ials.Y.numpy()).max() / max(np.abs(Y).max(), 1e-300))
+        if not err < tol:
+            raise ValueError(f'its iALS item factors do not solve iALS for its user factors, '
+                             f'lam={ials.lam:g} and the saved interactions (relative difference '
+                             f'{err:.2g}, at most {tol:g} expected)')
 
 # %% ../nbs/appendix/22_recommender.ipynb #a1b2c367
 class BayesModel(ModelKind):
@@ -309,7 +327,8 @@ MODELS = {'dot': RatingNet('dot', 'predicts ratings: user·item + biases (DotPro
           'bayes': BayesModel('bayes', BayesMF, 'predicts ratings: Bayesian factorisation with implicit feedback, averaged over Gibbs samples'),
           'ease': RankingModel('ease', Ease, 'ranks items: ridge regression of each item on all the others, closed form (EASE)'),
           'bpr': RankingModel('bpr', BPR, 'ranks items: embeddings trained on pairs (chosen item above a sampled one, BPR)'),
-          'rank': RankingModel('rank', Rank, 'ranks items: the best ranking model of the rankings lesson')}
+          'rank': RankingModel('rank', Rank, 'ranks items: the best ranking model of the rankings lesson'),
+          'blend': RankingModel('blend', Blend, 'ranks items: Rank, user-based EASE and iALS, per-user standardised scores added')}
 
 # %% ../nbs/appendix/22_recommender.ipynb #11d8e442
 class Recommender:
