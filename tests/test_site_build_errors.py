@@ -1,7 +1,7 @@
 """`scripts/build_site.py` on a notebook it cannot read: one plain line naming the file and the cell, a non-zero exit, no
 traceback, no `_site.tmp` left behind and the previous site untouched. Fast: no browser, no npm (the build stops before
 it needs MathJax or reveal.js; the tests that get further use stand-in vendor files)."""
-import json, os, subprocess, sys
+import json, os, runpy, subprocess, sys
 from pathlib import Path
 import nbformat
 import pytest
@@ -86,13 +86,37 @@ def test_malformed_notebook(tmp_path, monkeypatch, case):
     _check_left(tmp_path, out)
 
 
+def _command_line(tmp_path, nbs, out):
+    return [str(ROOT/'scripts'/'build_site.py'), '--nbs', str(nbs), '--out', str(out), '--cache', str(tmp_path/'cache')]
+
+
 @pytest.mark.parametrize('case', CASES, ids=[c[0] for c in CASES])
-def test_malformed_notebook_command_line(tmp_path, case):
-    "`python scripts/build_site.py --nbs DIR`: exit status 1, one line on stderr naming the notebook, no traceback"
+def test_malformed_notebook_command_line(tmp_path, monkeypatch, capfd, recwarn, case):
+    """`python scripts/build_site.py --nbs DIR`, run in this process (as `__main__`, with no npm on the PATH): it stops
+    with SystemExit and one line naming the notebook, and writes or warns nothing else on stderr. Python prints that
+    line to stderr and exits with status 1 (`test_command_line_exit_status` runs the script for real, in a subprocess)"""
+    nbs, out = _folders(tmp_path, case)
+    monkeypatch.setenv('PATH', str(Path(sys.executable).parent))       # no npm: the build must stop before it
+    monkeypatch.setattr(sys, 'argv', _command_line(tmp_path, nbs, out))
+    with pytest.raises(SystemExit) as e:
+        runpy.run_path(str(ROOT/'scripts'/'build_site.py'), run_name='__main__')
+    msg = e.value.code
+    _, _, says, in_cell = case
+    where = '01_bad.ipynb, cell 1: ' if in_cell else '01_bad.ipynb: '
+    assert isinstance(msg, str) and '\n' not in msg, msg                # a string: Python prints it and exits with 1
+    assert msg.startswith('build_site: ') and where in msg and says in msg, msg
+    assert capfd.readouterr().err == '', 'the command printed more than its one line on stderr'
+    assert not [str(w.message) for w in recwarn], 'a warning would print more than one line'
+    _check_left(tmp_path, out)
+
+
+def test_command_line_exit_status(tmp_path):
+    "The script run for real on one malformed notebook: exit status 1, one line on stderr naming the notebook, no traceback"
+    case = CASES[0]
     nbs, out = _folders(tmp_path, case)
     env = {**os.environ, 'PATH': str(Path(sys.executable).parent)}     # no npm: the build must stop before it
-    r = subprocess.run([sys.executable, str(ROOT/'scripts'/'build_site.py'), '--nbs', str(nbs), '--out', str(out),
-                        '--cache', str(tmp_path/'cache')], capture_output=True, text=True, env=env, timeout=120)
+    r = subprocess.run([sys.executable, *_command_line(tmp_path, nbs, out)], capture_output=True, text=True, env=env,
+                       timeout=120)
     _, _, says, in_cell = case
     where = '01_bad.ipynb, cell 1: ' if in_cell else '01_bad.ipynb: '
     assert r.returncode == 1, (r.returncode, r.stderr)

@@ -1,8 +1,10 @@
 """The course website as a reader meets it: lesson pages, API pages, search and the home page, in headless Chromium at
-1280 px (a desktop) and 390 px (a phone). Source links point at the line that defines each name; code never scrolls
-sideways on a desktop; a phone never pans sideways; long pages have an "On this page" map whose links land below the
-sticky header; the sidebar and the home page show the three tracks with their reading times; ids are unique; a search
-for a name finds its API entry first. Uses the site and the browser of `tests/test_site.py`."""
+1280 px (a desktop) and 390 px (a phone). Each lesson and API page is opened once, for both widths and for the checks
+`tests/test_site.py` makes of every page (no failed or foreign request, no console error, math rendered, images loaded).
+Source links point at the line that defines each name; code never scrolls sideways on a desktop; a phone never pans
+sideways; long pages have an "On this page" map whose links land below the sticky header; the sidebar and the home page
+show the three tracks with their reading times; ids are unique; a search for a name finds its API entry first. Uses the
+site and the browser of `tests/test_site.py`."""
 import html, re, sys, tomllib
 from pathlib import Path
 import pytest
@@ -12,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'tests'))
 sys.path.insert(0, str(ROOT/'scripts'))
 import build_site, course_stats                                         # noqa: E402
-from test_site import site, browser_site, _open, STEMS                  # noqa: E402,F401  (fixtures)
+from test_site import site, browser_site, _open, _check_page, _has_math, STEMS   # noqa: E402,F401  (fixtures)
 
 CFG = tomllib.loads((ROOT/'pyproject.toml').read_text())['tool']['nbdev']
 SOURCE = re.compile(rf"^https://github\.com/{CFG['user']}/{CFG['repo']}/blob/{CFG['branch']}/{CFG['lib_path']}/(\w+)\.py#L(\d+)$")
@@ -45,38 +47,46 @@ def _link_name(a):
     return h.get_text().replace('¶', '').strip()
 
 
+def _doc_block_problems(out, stem, links) -> list[str]:
+    "Each API block the lesson shows (nbdev's show_doc) has its source link; a name its own module defines links there"
+    nb = build_site.doc_notebook(build_site.read_notebook(out.parent/'nbs'/f'{stem}.ipynb'))
+    blocks = sum(1 for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', [])
+                 if str(o.get('data', {}).get('text/markdown', '')).lstrip().startswith('---'))
+    if len(links) < blocks: return [f'{stem}: {blocks} API blocks but {len(links)} source links']
+    module = build_site.lesson_info(out.parent/'nbs'/f'{stem}.ipynb')['module']
+    src = (ROOT/CFG['lib_path']/f'{module}.py').read_text() if module else ''
+    bad = []
+    for a in links:                                  # a name the lesson's own module defines links to that module
+        name = _link_name(a).split('.')[0]
+        if re.search(rf'^(def|class)\s+{re.escape(name)}\b|^{re.escape(name)}\s*=', src, re.M):
+            if f'/{module}.py#L' not in a['href']: bad.append(f'{stem}: {name} -> {a["href"]}')
+    return bad
+
+
 def test_source_links_point_at_the_definition(site):
-    "Every source link of every lesson and API page: the package's module on GitHub, at the line defining the name"
+    """Every source link of every lesson and API page: the package's module on GitHub, at the line defining the name.
+    Each API block a lesson shows (nbdev's show_doc) has its source link, and a name the lesson's own module defines
+    links to that module. (One test, so that each page is parsed once.)"""
     out, _ = site
     lines = {p.stem: p.read_text().splitlines() for p in (ROOT/CFG['lib_path']).glob('*.py')}
-    bad, n = [], 0
+    lessons = {p.stem for p in build_site.notebooks(out.parent/'nbs')}
+    bad, blocks_bad, n, n_lessons = [], [], 0, 0
     for page in _pages(out):
-        for a in _soup(page).select('a.source-link'):
+        links = _soup(page).select('a.source-link')
+        for a in links:
             n += 1
             name, m = _link_name(a), SOURCE.match(a.get('href', ''))
             if not m: bad.append(f'{page.name}: {name}: {a.get("href")!r}'); continue
             module, line = m.group(1), int(m.group(2))
             text = lines[module][line - 1] if module in lines and line <= len(lines[module]) else ''
             if not _defines(text, name): bad.append(f'{page.name}: {name} -> {module}.py:{line} {text.strip()[:60]!r}')
+        if page.parent == out and page.stem in lessons:
+            n_lessons += 1
+            blocks_bad += _doc_block_problems(out, page.stem, links)
+    assert n_lessons == len(lessons) > 0, f'{n_lessons} lesson pages checked for their API blocks, of {len(lessons)}'
     assert n > 300, f'only {n} source links'
     assert not bad, f'{len(bad)} of {n} source links are wrong:\n' + '\n'.join(bad[:20])
-
-
-@pytest.mark.parametrize('stem', STEMS)
-def test_every_doc_block_has_a_source_link(site, stem):
-    "Each API block a lesson shows (nbdev's show_doc) has its source link, and lesson 01 documents its own module's names"
-    out, _ = site
-    nb = build_site.doc_notebook(build_site.read_notebook(out.parent/'nbs'/f'{stem}.ipynb'))
-    blocks = sum(1 for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', [])
-                 if str(o.get('data', {}).get('text/markdown', '')).lstrip().startswith('---'))
-    links = _soup(out/f'{stem}.html').select('a.source-link')
-    assert len(links) >= blocks, f'{stem}: {blocks} API blocks but {len(links)} source links'
-    module = build_site.lesson_info(out.parent/'nbs'/f'{stem}.ipynb')['module']
-    src = (ROOT/CFG['lib_path']/f'{module}.py').read_text() if module else ''
-    for a in links:                                  # a name the lesson's own module defines links to that module
-        name = _link_name(a).split('.')[0]
-        if re.search(rf'^(def|class)\s+{re.escape(name)}\b|^{re.escape(name)}\s*=', src, re.M):
-            assert f'/{module}.py#L' in a['href'], f'{stem}: {name} -> {a["href"]}'
+    assert not blocks_bad, '\n'.join(blocks_bad[:20])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -217,12 +227,21 @@ def _lands_below_header(page, hid):
 
 @pytest.mark.parametrize('stem', STEMS)
 def test_lesson_page_desktop_and_phone(browser_site, stem):
-    """At 1280 px: no code or output block scrolls sideways; the "On this page" map sits beside the page, lists the
-    lesson's h2s and stays in view, and its links land below the header. At 390 px: the page never pans sideways, the
-    lesson list and the map are folded, display math keeps its size."""
+    """Each lesson page, in one visit. As it opens at 1280 px: no failed or foreign request, no console error, math
+    rendered, every image loaded, links to its student notebook and its slides. At 1280 px: no code or output block
+    scrolls sideways; the "On this page" map sits beside the page, lists the lesson's h2s and stays in view, and its
+    links land below the header. At 390 px: the page never pans sideways, the lesson list and the map are folded,
+    display math keeps its size."""
     b, base, out = browser_site
+    nb = out.parent/'nbs'/f'{stem}.ipynb'
+    if not nb.exists(): pytest.skip(f'{stem}: its notebook appeared after the site was built')
     page, problems = _open(b, base, f'{stem}.html', viewport=DESKTOP)
     try:
+        n_math, n_img = _check_page(page, problems, _has_math(nb))
+        if not page.locator(f'a[href="student/{stem}.ipynb"]').count(): problems.append('no link to the student notebook')
+        if not page.locator(f'a[href="slides/{stem}.slides.html"]').count(): problems.append('no link to the slides')
+        print(f'{stem}.html: {n_math} math, {n_img} images')
+
         wide = page.evaluate(_WIDE_PRE)
         assert not wide, f'{stem}: {len(wide)} code/output blocks scroll sideways at 1280 px: {wide[:5]}'
         toc = page.locator('details.page-toc')
@@ -250,7 +269,7 @@ def test_lesson_page_desktop_and_phone(browser_site, stem):
         assert page.evaluate(_MATH) == pytest.approx(math, abs=0.5), 'display math shrinks on a phone'
         _lands_below_header(page, h2s[len(h2s) // 2])
     finally: page.close()
-    assert not problems, problems
+    assert not problems, f'{stem}.html:\n  ' + '\n  '.join(problems[:20])
 
 
 @pytest.mark.parametrize('path', ['index.html', f'{STEMS[1]}.html', 'api/models.html', 'search.html?q=weight+decay'])
@@ -303,13 +322,19 @@ def test_anchor_in_address_lands_below_header(browser_site):
     assert not problems, problems
 
 
-def test_api_pages_on_a_phone(browser_site):
-    "Every API page at 390 px: no sideways pan (long module names, signatures and tables wrap or scroll inside)"
+def test_api_pages_desktop_and_phone(browser_site):
+    """Every API page, in one visit. As it opens at 1280 px: no failed or foreign request, no console error, every image
+    loaded, no MathJax error. At 390 px: no sideways pan (long module names, signatures and tables wrap or scroll inside)"""
     b, base, out = browser_site
     bad = []
     for f in sorted((out/'api').glob('*.html')):
-        page, problems = _open(b, base, f'api/{f.name}', viewport=PHONE)
-        sw, vw = page.evaluate(_PANS)
-        page.close()
-        bad += [f'api/{f.name}: {p}' for p in problems] + ([f'api/{f.name}: {sw}px wide'] if sw > vw else [])
-    assert not bad, '\n'.join(bad)
+        page, problems = _open(b, base, f'api/{f.name}', viewport=DESKTOP)
+        try:
+            _check_page(page, problems, False)
+            page.set_viewport_size({'width': PHONE[0], 'height': PHONE[1]})
+            page.wait_for_timeout(100)
+            sw, vw = page.evaluate(_PANS)
+        finally: page.close()
+        if sw > vw: problems.append(f'{sw}px wide on a {vw}px phone')
+        bad += [f'api/{f.name}: {p}' for p in problems]
+    assert not bad, '\n'.join(bad[:20])
