@@ -6,19 +6,23 @@
 from __future__ import annotations
 import math, time, warnings
 import numpy as np
+import pandas as pd
 import torch
 from fastprogress.fastprogress import progress_bar
 import torch.nn.functional as F
 from torch import nn
 from fastai.layers import Embedding
 from .models import Y_RANGE, sigmoid_range
-from .data import check_int, check_float
+from .data import check_int, check_float, load_users, load_movies
+from .store import GENRES
+from .cold_start import AGE_BINS
 
 warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')
 warnings.filterwarnings('ignore', message='Sparse invariant checks')
 
 # %% auto #0
-__all__ = ['gaussian_posterior', 'gaussian_draw', 'conjugate_gradients', 'RatingMatrices', 'BayesMF', 'DotProductBiasImplicit']
+__all__ = ['gaussian_posterior', 'gaussian_draw', 'conjugate_gradients', 'RatingMatrices', 'BayesMF', 'DotProductBiasImplicit',
+           'ml100k_features', 'feature_matrix']
 
 # %% ../nbs/beyond/13_bayes.ipynb #efa8dd5e
 def gamma_draw(shape, rate, gen) -> torch.Tensor:
@@ -85,15 +89,24 @@ def _inv_from_chol(L):
 
 # %% ../nbs/beyond/13_bayes.ipynb #ccb99270
 class RatingMatrices:
-    "The sparse matrices one side of the sampler needs: rows are users (items), columns items (users); `reweight` sets each rating's noise precision."
-    def __init__(self, rows, cols, r, n_rows, n_cols):
+    """The sparse matrices one side of the sampler needs: rows are users (items), columns items (users); `reweight` sets each
+    rating's noise precision. `N` maps the extra vectors (one per rated id if `implicit`, then one per column of `features`) to
+    each row's sum of them."""
+    def __init__(self, rows, cols, r, n_rows, n_cols, implicit=True, features=None):
         n = len(r)
         cnt_r = torch.bincount(rows, minlength=n_rows).to(r.dtype)
         self.R = _csr(rows, cols, torch.arange(n, dtype=r.dtype), (n_rows, n_cols))    # its values: each entry's row of x, for reweight
         if self.R.values().numel() != n: raise ValueError('repeated (row, col) pairs: average them first (BayesMF.fit refuses them too)')
         self.order, self.r = self.R.values().long(), r
         w = 1 / cnt_r.clamp_min(1)[rows].sqrt()
-        self.N, self.NT, self.N2T = _csr(rows, cols, w, (n_rows, n_cols)), _csr(cols, rows, w, (n_cols, n_rows)), _csr(cols, rows, w * w, (n_cols, n_rows))
+        nr, nc, nw = (rows, cols, w) if implicit else (rows[:0], cols[:0], w[:0])    # N's columns: the rated ids (implicit) ...
+        self.n_implicit = n_cols if implicit else 0
+        if features is not None:                                                        # ... then one per side feature
+            fr, fc = features.nonzero(as_tuple=True)
+            nr, nc, nw = torch.cat([nr, fr]), torch.cat([nc, self.n_implicit + fc]), torch.cat([nw, features[fr, fc].to(r.dtype)])
+        self.n_extra = self.n_implicit + (0 if features is None else features.shape[1])
+        shape = (n_rows, self.n_extra)
+        self.N, self.NT, self.N2T = _csr(nr, nc, nw, shape), _csr(nc, nr, nw, shape[::-1]), _csr(nc, nr, nw * nw, shape[::-1])
         self.reweight(torch.ones(n, dtype=r.dtype))
     def _like_R(self, values): return torch.sparse_csr_tensor(self.R.crow_indices(), self.R.col_indices(), values, self.R.shape)
     def reweight(self, w):
@@ -108,6 +121,7 @@ class RatingMatrices:
 _MAX_RATING = 1e6   # |rating| the priors tolerate (the sampler's Cholesky fails from about 1e8)
 _MAX_OFFSET = 1e3   # |mean| / standard deviation beyond which the chain collapses towards 0
 _MIN_SD = 0.05      # standard deviation below which the fit degrades (the priors expect ~1)
+_MAX_FEATURE = 100  # |side feature| the priors suit (they expect values of a few units)
 
 def _show(v) -> str:
     "A number for a message: 3.0, 1.75, 1e+30 (plain and short)."
@@ -154,6 +168,24 @@ def _not_positive_definite(e, y) -> ValueError:
                       'ratings of a few units, e.g. (y - y.mean()) / y.std() with the predictions '
                       'mapped back; or try a smaller init_std, fewer n_factors or another seed.')
 
+def _check_features(f, n, what):
+    "None, or `f` as a float64 (n, n_features) tensor of finite values of a few units: the side features of the n users (items)."
+    if f is None: return None
+    if not isinstance(f, torch.Tensor) or f.ndim != 2 or f.shape[0] != n or f.shape[1] == 0:
+        raise ValueError(f'{what}_features must be a 2-d tensor with one row per {what} index ({n} rows) and at least one column, '
+                         f'got {tuple(f.shape) if isinstance(f, torch.Tensor) else type(f).__name__}: build it with feature_matrix')
+    f = f.to(torch.float64)
+    if not torch.isfinite(f).all(): raise ValueError(f'{what}_features has NaN or infinite values: fill them in first')
+    if f.abs().max() > _MAX_FEATURE:
+        raise ValueError(f'{what}_features reach {_show(f.abs().max())}: the priors expect side features of a few units '
+                         f'(at most {_show(_MAX_FEATURE)}); standardise such a column, or cut it into categories')
+    return f
+
+def _stacked_prior(first, rest, n_first, n):
+    "Per-row (mean, precision) of a stack of vectors: the first `n_first` rows have prior `first`, the others `rest`."
+    return tuple(torch.cat([a.expand(n_first, -1), b.expand(n - n_first, -1)]) for a, b in zip(first, rest))
+
+
 # %% ../nbs/beyond/13_bayes.ipynb #17126eb7
 class BayesMF:
     "Bayesian matrix factorisation with implicit feedback on both sides and per-user, per-movie noise, sampled by blocked Gibbs; predicts the posterior mean."
@@ -197,7 +229,7 @@ class BayesMF:
         G = H + torch.diag_embed(l_own.expand_as(own))                      # posterior precision of each own vector
         LG = torch.linalg.cholesky(G)
         its = 0
-        if self.implicit:
+        if imp.shape[0]:
             # (own, imp) jointly: imp with own integrated out (a Gaussian marginal), then own given imp
             Gi = _inv_from_chol(LG)
             E = torch.diag_embed(l_own.expand_as(own)) - l_own.unsqueeze(1) * Gi * l_own     # Λ - Λ G⁻¹ Λ
@@ -212,15 +244,16 @@ class BayesMF:
         own = gaussian_draw(G, g0 + l_own * m_own, gen, chol=LG)
         return own, imp, its
 
-    def fit(self, x, y, n_users, n_items, progress=False, valid=None, log_every=10) -> 'BayesMF':
-        "Sample the posterior given ratings `y` of `x`'s [user_idx, item_idx] rows; `valid=(x, y)` records RMSE vs samples in `history`."
+    def fit(self, x, y, n_users, n_items, progress=False, valid=None, log_every=10, user_features=None, item_features=None) -> 'BayesMF':
+        """Sample the posterior given ratings `y` of `x`'s [user_idx, item_idx] rows; `valid=(x, y)` records RMSE vs samples in `history`.
+        `user_features` (`item_features`): a float tensor, one row per user (item) index, e.g. from `feature_matrix`."""
         old = torch.get_num_threads()
         if self.num_threads is not None: torch.set_num_threads(self.num_threads)   # tiny batched ops: 1 thread is faster and steadier
-        try: return self._fit(x, y, n_users, n_items, progress, valid, log_every)
+        try: return self._fit(x, y, n_users, n_items, progress, valid, log_every, user_features, item_features)
         except torch.linalg.LinAlgError as e: raise _not_positive_definite(e, y) from e
         finally: torch.set_num_threads(old)
 
-    def _fit(self, x, y, n_users, n_items, progress, valid, log_every):
+    def _fit(self, x, y, n_users, n_items, progress, valid, log_every, user_features, item_features):
         n_users, n_items = check_int(n_users, 'n_users', 1), check_int(n_items, 'n_items', 1)
         self._check_x(x, n_users, n_items)
         if not isinstance(y, torch.Tensor) or y.shape != (len(x),): raise ValueError(f'y must be a tensor of shape ({len(x)},), one rating per row of x')
@@ -230,10 +263,12 @@ class BayesMF:
         if torch.unique(x[:, 0] * n_items + x[:, 1]).numel() != len(x): raise ValueError('x has repeated (user, item) pairs; average them first')
         dt = torch.float64
         u, i, r, n, K = x[:, 0].long(), x[:, 1].long(), y.to(dt), len(y), self.n_factors + 1
-        US, IS = RatingMatrices(u, i, r, n_users, n_items), RatingMatrices(i, u, r, n_items, n_users)
+        uf, itf = _check_features(user_features, n_users, 'user'), _check_features(item_features, n_items, 'item')
+        US, IS = RatingMatrices(u, i, r, n_users, n_items, self.implicit, uf), RatingMatrices(i, u, r, n_items, n_users, self.implicit, itf)
+        nY, nZ = US.n_implicit, IS.n_implicit                              # the first rows of Yv (Zv) are implicit vectors, the rest feature vectors
         rn = lambda *s: torch.randn(*s, generator=gen, dtype=dt)
         cnt_u, cnt_i = torch.bincount(u, minlength=n_users).to(dt), torch.bincount(i, minlength=n_items).to(dt)
-        kept_P, kept_Q, mus, bu, bi, taus, tau_u, kap_i, lams = [], [], [], 0, 0, [], 0, 0, {g: 0 for g in 'VYWZ'}
+        kept_P, kept_Q, mus, bu, bi, taus, tau_u, kap_i, lams = [], [], [], 0, 0, [], 0, 0, {g: 0 for g in 'VYWZFG'}
         self.cg_iterations, self.history = [], []
         if valid is not None:
             vx, vy = valid; self._check_x(vx, n_users, n_items, 'valid x'); vsum = torch.zeros(len(vx), dtype=dt)
@@ -242,17 +277,17 @@ class BayesMF:
             gen = torch.Generator().manual_seed((self.seed * self.n_chains + chain) % 2**63)
             V, W = rn(n_users, K) * self.init_std, rn(n_items, K) * self.init_std          # own vectors; column 0 is the bias
             V[:, 0], W[:, 0] = 0, 0
-            Yv, Zv = torch.zeros(n_items, K, dtype=dt), torch.zeros(n_users, K, dtype=dt)     # implicit vectors y_j, z_v
+            Yv, Zv = torch.zeros(US.n_extra, K, dtype=dt), torch.zeros(IS.n_extra, K, dtype=dt)     # implicit vectors y_j, z_v, then feature vectors
             mu, tau, kap, beta = r.mean(), torch.ones(n_users, dtype=dt), torch.ones(n_items, dtype=dt), torch.tensor(1., dtype=dt)
             US.reweight(tau[u] * kap[i]); IS.reweight(tau[u] * kap[i])
-            hyp = {g: (torch.zeros(K, dtype=dt), torch.ones(K, dtype=dt)) for g in 'VYWZ'}
+            hyp = {g: (torch.zeros(K, dtype=dt), torch.ones(K, dtype=dt)) for g in 'VYWZFG'}
             sweeps = range(self.burn_in + self.n_samples * self.thin)
             for sweep in (progress_bar(sweeps) if progress else sweeps):
-                Q = W + IS.N @ Zv if self.implicit else W
-                V, Yv, it1 = self._side_step(V, Yv, Q, US, hyp['V'], hyp['Y'], mu, gen)
-                P = V + US.N @ Yv if self.implicit else V
-                W, Zv, it2 = self._side_step(W, Zv, P, IS, hyp['W'], hyp['Z'], mu, gen)
-                Q = W + IS.N @ Zv if self.implicit else W
+                Q = W + IS.N @ Zv
+                V, Yv, it1 = self._side_step(V, Yv, Q, US, hyp['V'], _stacked_prior(hyp['Y'], hyp['F'], nY, US.n_extra), mu, gen)
+                P = V + US.N @ Yv
+                W, Zv, it2 = self._side_step(W, Zv, P, IS, hyp['W'], _stacked_prior(hyp['Z'], hyp['G'], nZ, IS.n_extra), mu, gen)
+                Q = W + IS.N @ Zv
                 self.cg_iterations.append((it1, it2))
                 # global mean, then noise precisions, from the training ratings' residuals
                 pred0 = P[u, 0] + Q[i, 0] + (P[u, 1:] * Q[i, 1:]).sum(1)
@@ -269,7 +304,8 @@ class BayesMF:
                     kap = gamma_draw(a_ + cnt_i / 2, a_ + torch.zeros(n_items, dtype=dt).index_add_(0, i, tau[u] * e2) / 2, gen)
                 w = tau[u] * kap[i]
                 US.reweight(w); IS.reweight(w)
-                for g, th in (('V', V), ('W', W)) + ((('Y', Yv), ('Z', Zv)) if self.implicit else ()): hyp[g] = normal_gamma_draw(th, gen)
+                for g, th in (('V', V), ('W', W), ('Y', Yv[:nY]), ('Z', Zv[:nZ]), ('F', Yv[nY:]), ('G', Zv[nZ:])):
+                    if len(th): hyp[g] = normal_gamma_draw(th, gen)
                 if sweep >= self.burn_in and (sweep - self.burn_in) % self.thin == 0:
                     kept_P.append(P[:, 1:].float()); kept_Q.append(Q[:, 1:].float())   # float32 is plenty for an average
                     mus.append(mu.item()); bu = bu + P[:, 0]; bi = bi + Q[:, 0]; taus.append(w.mean().item()); tau_u = tau_u + tau; kap_i = kap_i + kap
@@ -290,8 +326,9 @@ class BayesMF:
         self.n_users, self.n_items = n_users, n_items
         self.noise_precision = float(np.mean(taus))                    # posterior means: the ratings' average noise precision, ...
         self.user_noise, self.item_noise = tau_u / S, kap_i / S         # ... τ_u, κ_i and the prior precisions
-        self.prior_precision = {dict(V='user', Y='user implicit', W='item', Z='item implicit')[g]: (v / S).tolist() for g, v in lams.items()
-                                if self.implicit or g in 'VW'}
+        names = dict(V='user', Y='user implicit', W='item', Z='item implicit', F='user features', G='item features')
+        used = dict(V=1, W=1, Y=nY, Z=nZ, F=US.n_extra - nY, G=IS.n_extra - nZ)
+        self.prior_precision = {names[g]: (v / S).tolist() for g, v in lams.items() if used[g]}
         return self
 
     def _fitted(self):
@@ -369,3 +406,38 @@ class DotProductBiasImplicit(nn.Module):
         p = self.user_factors(users) + self.implicit_user_vectors()[users]
         res = (p * self.item_factors(movies)).sum(1) + self.user_bias(users)[:, 0] + self.item_bias(movies)[:, 0]
         return res if self.y_range is None else sigmoid_range(res, *self.y_range)
+
+# %% ../nbs/beyond/13_bayes.ipynb #side-ex0
+def ml100k_features(path=None) -> tuple:
+    """Side information of ML-100K as two tables indexed by id: users (age group, gender, occupation, zip region:
+    the zip code's first digit) and movies (genres, each movie's shares summing to one unit, and release period)."""
+    u = load_users(path).set_index('user')
+    zip1 = u.zip.str[0]
+    users = pd.DataFrame({'age': pd.cut(u.age, list(AGE_BINS), right=False).astype(str), 'gender': u.gender,
+                          'occupation': u.occupation, 'zip': zip1.where(zip1.str.isdigit(), 'abroad')})
+    m = load_movies(path).set_index('movie')
+    genres = m[GENRES].div(np.sqrt(m[GENRES].sum(axis=1).clip(lower=1)), axis=0)
+    periods = ['before 1960', '1960s', '1970s', '1980s', '1990-93', '1994', '1995', '1996', '1997-98']
+    period = pd.cut(m.year.astype(float), [0, 1960, 1970, 1980, 1990, 1994, 1995, 1996, 1997, 3000], right=False, labels=periods)
+    return users, genres.assign(period=period.astype(object).fillna('unknown'))
+
+# %% ../nbs/beyond/13_bayes.ipynb #side-ex1
+def feature_matrix(features, ids, what='user') -> torch.Tensor:
+    """float64 `(len(ids), n_columns)`: the rows of `features` (a DataFrame indexed by id) for `ids`, in that order.
+    Columns of numbers are used as they are (scale them to a few units); any other column is one-hot encoded."""
+    if not isinstance(features, pd.DataFrame):
+        raise TypeError(f'{what}_features must be a pandas DataFrame indexed by {what} id, got {type(features).__name__}')
+    if features.index.has_duplicates:
+        raise ValueError(f'{what}_features has repeated ids in its index, e.g. '
+                         f'{features.index[features.index.duplicated()][0]!r}: keep one row per {what}')
+    missing = pd.Index(ids).difference(features.index)
+    if len(missing):
+        raise ValueError(f'{what}_features has no row for {len(missing)} {what} id(s) of the ratings, e.g. '
+                         f'{list(missing[:3])}: give it one row per {what}, indexed by the same ids (same type too)')
+    if features.isna().any().any():
+        raise ValueError(f'{what}_features column {features.columns[features.isna().any()][0]!r} has missing values: '
+                         'fill them in (a number, or a category such as "unknown")')
+    numbers = features.select_dtypes('number')          # one-hot columns from the whole table: the same whatever ids
+    onehot = pd.get_dummies(features.drop(columns=numbers.columns).astype(str), prefix_sep='=', dtype=float)
+    rows = pd.concat([numbers.astype(float), onehot], axis=1).loc[list(ids)]
+    return torch.tensor(rows.to_numpy(), dtype=torch.float64)

@@ -18,7 +18,7 @@ from .scale import auto_adamw
 from .recommender import Recommender, MODELS
 
 # %% auto #0
-__all__ = ['Blend', 'fold_benchmark', 'fold_table', 'ranking_table', 'speed_benchmark', 'scaling_benchmark']
+__all__ = ['Average', 'fold_benchmark', 'fold_table', 'ranking_table', 'speed_benchmark', 'scaling_benchmark']
 
 # %% ../nbs/appendix/25_benchmarks.ipynb #05cf1588
 def machine_info() -> dict:
@@ -44,11 +44,11 @@ def tune_then_refit(fit_fn, grid: list):
     return make
 
 # %% ../nbs/appendix/25_benchmarks.ipynb #b9000008
-class Blend:
+class Average:
     "The mean of several fitted models' predictions."
     def __init__(self, *models):
         if not models or not all(callable(getattr(m, 'predict', None)) for m in models):
-            raise TypeError(f'Blend needs one or more fitted models with a .predict(df) method, got {[type(m).__name__ for m in models]}')
+            raise TypeError(f'Average needs one or more fitted models with a .predict(df) method, got {[type(m).__name__ for m in models]}')
         self.models = models
     def predict(self, df): return np.mean([m.predict(df) for m in self.models], axis=0)
 
@@ -100,7 +100,7 @@ def list_metrics(score_fn, base, test, items, k=10, user='user', item='movie') -
 def fold_benchmark(models: dict, blends=None, folds=(1, 2, 3, 4, 5), valid_pct=0.1, seed=0, k=10, popularity=True) -> pd.DataFrame:
     """One row per fold and model: test `rmse`/`mae` of the models that predict ratings, `list_metrics` of every model but
     `GlobalMean`, `seconds` to make it (tuning included) and the settings `tuned`. `models` maps names to factories
-    `make(base, train, valid)`; `blends` maps names to tuples of model names whose predictions are averaged (`Blend`)."""
+    `make(base, train, valid)`; `blends` maps names to tuples of model names whose predictions are averaged (`Average`)."""
     if not isinstance(models, dict) or not models: raise ValueError('models must be a non-empty dict of name -> make(base, train, valid)')
     blends = dict(blends or {})
     for name, parts in blends.items():
@@ -117,7 +117,7 @@ def fold_benchmark(models: dict, blends=None, folds=(1, 2, 3, 4, 5), valid_pct=0
             start = time.perf_counter()
             fitted[name] = make(base, train, valid)
             secs[name] = time.perf_counter() - start
-        fitted.update({name: Blend(*(fitted[p] for p in parts)) for name, parts in blends.items()})
+        fitted.update({name: Average(*(fitted[p] for p in parts)) for name, parts in blends.items()})
         for name, model in fitted.items():
             row = dict(fold=fold_k, model=name)
             if predicts_ratings(model):

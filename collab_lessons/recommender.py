@@ -18,7 +18,7 @@ from .trainer import LEAN_RECIPE, make_vocab, lookup
 from .evaluation import BiasBaseline, rmse
 from .interpretation import cosine_to
 from .rankings import BPR, Ease, Rank
-from .bayes import BayesMF
+from .bayes import BayesMF, feature_matrix
 from .scale import auto_adamw, fit_distributed, world
 from .ensembles import Blend, als_half_step
 
@@ -126,6 +126,7 @@ class ModelKind:
     implicit = False                 # True: learns which items a user chose (scores), not how they rated them
     takes_ratings = True             # False: `fit` gets no rating values
     data_parallel = False            # True: under torchrun the processes train one model together
+    side_features = False            # True: `fit` takes user_features / item_features tensors
     def __init__(self, name, summary): self.name, self.summary = name, summary
     def hyper(self, stats, **given) -> dict:
         "Hyper-parameters for data with `stats` (n_ratings, n_users, n_items, rating_range): defaults for those not `given`, all checked."
@@ -294,6 +295,7 @@ def _check_blend(model, tol=1e-6):
 # %% ../nbs/appendix/22_recommender.ipynb #a1b2c367
 class BayesModel(ModelKind):
     "The Bayesian matrix factorisation of the priors lesson (`bayes.BayesMF`): predicts ratings, averaged over posterior samples."
+    side_features = True
     def __init__(self, name, cls, summary): super().__init__(name, summary); self.cls = cls
     def check_hyper(self, given):
         params, extra = _class_params(self.cls), [k for k in given if k not in _class_params(self.cls)]
@@ -307,12 +309,12 @@ class BayesModel(ModelKind):
         h = {k: v for k, v in {**_class_params(self.cls), **given}.items() if k != 'seed'}   # the seed is Recommender.fit's
         self.cls(**{k: tuple(v) if k == 'rating_range' else v for k, v in given.items()})   # the class checks them, before any work
         return h
-    def fit(self, x, y, n_users, n_items, hyper, seed=0, progress=False, valid=None) -> tuple:
+    def fit(self, x, y, n_users, n_items, hyper, seed=0, progress=False, valid=None, features=None) -> tuple:
         torch.manual_seed(seed)
         hyper = {k: v for k, v in hyper.items() if v is not None}
         if 'seed' in _class_params(self.cls): hyper['seed'] = seed      # Recommender.fit's seed wins
         if hyper.get('rating_range') is not None: hyper['rating_range'] = tuple(hyper['rating_range'])
-        model = self.cls(**hyper).fit(x, y, n_users, n_items, progress=progress, valid=valid)
+        model = self.cls(**hyper).fit(x, y, n_users, n_items, progress=progress, valid=valid, **(features or {}))
         return model, model.history
     def pair_scores(self, model, x) -> np.ndarray:
         with torch.no_grad(): return torch.cat([model.predict(xb) for xb in x.split(65536)]).double().numpy()
@@ -360,13 +362,15 @@ def _encode(ratings, user, item, vocab=None):
 # %% ../nbs/appendix/22_recommender.ipynb #a1b2c318-1
 @patch(cls_method=True)
 def fit(cls: Recommender, ratings, n_factors=None, epochs=None, model=None, seed=0, valid=None, user='user', item=None,
-        rating='rating', titles=None, progress=False, lr=None, wd=None, bs=None, **hyper) -> Recommender:
+        rating='rating', titles=None, progress=False, lr=None, wd=None, bs=None, user_features=None, item_features=None,
+        **hyper) -> Recommender:
     """Train `model` (a name of `MODELS`; default 'dot', or for implicit data 'ease', 'bpr' past EASE's item limit) on
     `ratings`, a DataFrame with a `user` column, an `item` column (default: 'item' if there is one, else 'movie') and a
     `rating` column (`None`: implicit feedback, one row per interaction). A (user, item) pair given more than once counts
     once, whatever the row order: a rating model learns the mean of its ratings, a ranking model its largest rating (as a
     weight). Hyper-parameters left `None` get defaults that depend on the data size. `valid` rows with known ids give
-    rating models a validation loss per epoch."""
+    rating models a validation loss per epoch. `user_features`, `item_features` (model 'bayes' only): DataFrames indexed
+    by id, one row per user (item), as `bayes.feature_matrix` reads them; on ML-100K `bayes.ml100k_features()`."""
     item = item_column(ratings, item)
     for what, col in (('user', user), ('item', item)) + (() if rating is None else (('rating', rating),)): _check_column_name(col, what)
     check_ratings(ratings, user, item, rating)
@@ -376,6 +380,11 @@ def fit(cls: Recommender, ratings, n_factors=None, epochs=None, model=None, seed
     model = _default_model(ratings, item, implicit) if model is None else model
     if not isinstance(model, str) or model not in MODELS: raise ValueError(f'model must be one of {list(MODELS)}, got {model!r}')
     kind, seed = MODELS[model], check_int(seed, 'seed', lo=0, hi=2**63 - 1)
+    side = {k: v for k, v in dict(user_features=user_features, item_features=item_features).items() if v is not None}
+    if side and not kind.side_features:
+        takes = [m for m, k in MODELS.items() if k.side_features]
+        raise TypeError(f'model={model!r} takes no {" or ".join(side)}: side features are taken by '
+                        f'model={" or ".join(map(repr, takes))}')
     if implicit and not kind.implicit:
         why = 'ratings has no rating column (rating=None)' if rating is None else f'column {rating!r} holds only 0 and 1'
         ranking = [m for m, k in MODELS.items() if k.implicit]
@@ -403,7 +412,9 @@ def fit(cls: Recommender, ratings, n_factors=None, epochs=None, model=None, seed
         known = (lookup(vocab['user'], valid[user]) >= 0) & (lookup(vocab['item'], valid[item]) >= 0)
         if known.any():
             x_valid = (_encode(valid[known], user, item, vocab)[0], torch.tensor(valid[rating][known].to_numpy(np.float32)))
-    net, history = kind.fit(x, y, len(vocab['user']), len(vocab['item']), h, seed=seed, progress=progress, valid=x_valid)
+    feats = {k: feature_matrix(v, vocab[k[:4]], k[:4]) for k, v in side.items()}     # rows in the order of the ids
+    net, history = kind.fit(x, y, len(vocab['user']), len(vocab['item']), h, seed=seed, progress=progress, valid=x_valid,
+                            **({'features': feats} if feats else {}))
     user_bias = item_bias = mean = None
     if not kind.implicit:
         with warnings.catch_warnings():                     # check_ratings has warned about outliers once already
@@ -413,6 +424,7 @@ def fit(cls: Recommender, ratings, n_factors=None, epochs=None, model=None, seed
         user_bias, item_bias = (b.reindex(vocab[k]).to_numpy() for b, k in ((baseline.user_bias, 'user'), (baseline.item_bias, 'item')))
     config = dict(model=model, hyper=h, columns=dict(user=user, item=item, rating=rating), implicit=bool(implicit),
                   rating_range=rating_range, mean=mean, n_ratings=len(rows), seed=seed,
+                  side_features={k[:4]: [str(col) for col in v.columns] for k, v in side.items()},
                   world_size=world()[1] if kind.data_parallel else 1)   # how it was trained: processes sharing the work
     rec = cls(net, vocab['user'], vocab['item'], config, x, user_bias, item_bias, _titles(ratings, item, titles, vocab['item']), history)
     if not kind.implicit: rec._hint(valid, baseline)

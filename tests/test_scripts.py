@@ -48,10 +48,12 @@ def test_scale_scripts_quick(tmp_path):
 
 
 def test_bayes_tuning_script_quick(tmp_path):
-    "scripts/bayes_tuning.py (behind lesson 13's committed carve figures) runs a tiny chain and appends one JSON line per setting."
+    "scripts/bayes_tuning.py (behind lesson 13's committed carve and side-feature figures) runs tiny chains, one JSON line per setting."
     out = subprocess.run([sys.executable, str(ROOT/'scripts'/'bayes_tuning.py'), '--carve', '--folds', '1', '--n_samples', '3', '--burn_in', '1',
-                          '--log_every', '1', '--noise_shape', 'none', '8', '--json', str(tmp_path/'b.jsonl')], capture_output=True, text=True, timeout=600)
+                          '--log_every', '1', '--noise_shape', 'none', '8', '--features', 'none', 'movies', '--json', str(tmp_path/'b.jsonl')],
+                         capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     rows = [json.loads(l) for l in (tmp_path/'b.jsonl').read_text().splitlines()]
-    assert [r['noise_shape'] for r in rows] == [None, 8.0] and all(r['split'] == 'carve' and r['n_samples'] == 3 for r in rows)
+    assert [(r['noise_shape'], r['features']) for r in rows] == [(None, 'none'), (None, 'movies'), (8.0, 'none'), (8.0, 'movies')]
+    assert all(r['split'] == 'carve' and r['n_samples'] == 3 for r in rows)
     assert all(0.8 < r['rmse_full'] < 1.2 and r['cg_iterations_mean'] > 0 and len(r['curve']) == 3 for r in rows)
