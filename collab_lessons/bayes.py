@@ -89,9 +89,9 @@ def _inv_from_chol(L):
 
 # %% ../nbs/beyond/13_bayes.ipynb #ccb99270
 class RatingMatrices:
-    """The sparse matrices one side of the sampler needs: rows are users (items), columns items (users); `reweight` sets each
-    rating's noise precision. `N` maps the extra vectors (one per rated id if `implicit`, then one per column of `features`) to
-    each row's sum of them."""
+    """The sparse matrices one side of the sampler needs: rows are users (items), columns items
+    (users); `reweight` sets each rating's noise precision. `N` maps the extra vectors (one per
+    rated id if `implicit`, then one per column of `features`) to each row's sum of them."""
     def __init__(self, rows, cols, r, n_rows, n_cols, implicit=True, features=None):
         n = len(r)
         cnt_r = torch.bincount(rows, minlength=n_rows).to(r.dtype)
@@ -99,14 +99,17 @@ class RatingMatrices:
         if self.R.values().numel() != n: raise ValueError('repeated (row, col) pairs: average them first (BayesMF.fit refuses them too)')
         self.order, self.r = self.R.values().long(), r
         w = 1 / cnt_r.clamp_min(1)[rows].sqrt()
-        nr, nc, nw = (rows, cols, w) if implicit else (rows[:0], cols[:0], w[:0])    # N's columns: the rated ids (implicit) ...
-        self.n_implicit = n_cols if implicit else 0
-        if features is not None:                                                        # ... then one per side feature
+        keep = slice(None) if implicit else slice(0)          # N's columns: the rated ids (implicit) ...
+        nr, nc, nw = rows[keep], cols[keep], w[keep]
+        self.n_implicit = n_extra = n_cols if implicit else 0
+        if features is not None:                               # ... then one per side feature
             fr, fc = features.nonzero(as_tuple=True)
-            nr, nc, nw = torch.cat([nr, fr]), torch.cat([nc, self.n_implicit + fc]), torch.cat([nw, features[fr, fc].to(r.dtype)])
-        self.n_extra = self.n_implicit + (0 if features is None else features.shape[1])
-        shape = (n_rows, self.n_extra)
-        self.N, self.NT, self.N2T = _csr(nr, nc, nw, shape), _csr(nc, nr, nw, shape[::-1]), _csr(nc, nr, nw * nw, shape[::-1])
+            nr, nc = torch.cat([nr, fr]), torch.cat([nc, n_extra + fc])
+            nw = torch.cat([nw, features[fr, fc].to(r.dtype)])
+            n_extra += features.shape[1]
+        self.n_extra, shape = n_extra, (n_rows, n_extra)
+        self.N, self.NT = _csr(nr, nc, nw, shape), _csr(nc, nr, nw, shape[::-1])
+        self.N2T = _csr(nc, nr, nw * nw, shape[::-1])
         self.reweight(torch.ones(n, dtype=r.dtype))
     def _like_R(self, values): return torch.sparse_csr_tensor(self.R.crow_indices(), self.R.col_indices(), values, self.R.shape)
     def reweight(self, w):
@@ -121,7 +124,7 @@ class RatingMatrices:
 _MAX_RATING = 1e6   # |rating| the priors tolerate (the sampler's Cholesky fails from about 1e8)
 _MAX_OFFSET = 1e3   # |mean| / standard deviation beyond which the chain collapses towards 0
 _MIN_SD = 0.05      # standard deviation below which the fit degrades (the priors expect ~1)
-_MAX_FEATURE = 100  # |side feature| the priors suit (they expect values of a few units)
+_MAX_FEATURE = 10   # |side feature| the priors suit (they expect values of a few units)
 
 def _show(v) -> str:
     "A number for a message: 3.0, 1.75, 1e+30 (plain and short)."
@@ -171,9 +174,11 @@ def _not_positive_definite(e, y) -> ValueError:
 def _check_features(f, n, what):
     "None, or `f` as a float64 (n, n_features) tensor of finite values of a few units: the side features of the n users (items)."
     if f is None: return None
-    if not isinstance(f, torch.Tensor) or f.ndim != 2 or f.shape[0] != n or f.shape[1] == 0:
-        raise ValueError(f'{what}_features must be a 2-d tensor with one row per {what} index ({n} rows) and at least one column, '
-                         f'got {tuple(f.shape) if isinstance(f, torch.Tensor) else type(f).__name__}: build it with feature_matrix')
+    if not isinstance(f, torch.Tensor):
+        raise TypeError(f'{what}_features must be a 2-d float tensor, one row per {what} index, got {type(f).__name__}: '
+                        'build it with feature_matrix')
+    if f.ndim != 2 or f.shape[0] != n: raise ValueError(f'{what}_features has shape {tuple(f.shape)}: one row per {what} index ({n} rows) expected')
+    if f.shape[1] == 0: raise ValueError(f'{what}_features has no columns: give at least one feature, or leave it out')
     f = f.to(torch.float64)
     if not torch.isfinite(f).all(): raise ValueError(f'{what}_features has NaN or infinite values: fill them in first')
     if f.abs().max() > _MAX_FEATURE:
@@ -409,35 +414,52 @@ class DotProductBiasImplicit(nn.Module):
 
 # %% ../nbs/beyond/13_bayes.ipynb #side-ex0
 def ml100k_features(path=None) -> tuple:
-    """Side information of ML-100K as two tables indexed by id: users (age group, gender, occupation, zip region:
-    the zip code's first digit) and movies (genres, each movie's shares summing to one unit, and release period)."""
+    """Side information of ML-100K as two tables indexed by id: users (age group, gender,
+    occupation, zip region: the zip code's first digit) and movies (genres, scaled to unit
+    length, and release period)."""
     u = load_users(path).set_index('user')
     zip1 = u.zip.str[0]
-    users = pd.DataFrame({'age': pd.cut(u.age, list(AGE_BINS), right=False).astype(str), 'gender': u.gender,
-                          'occupation': u.occupation, 'zip': zip1.where(zip1.str.isdigit(), 'abroad')})
+    users = pd.DataFrame({'age': pd.cut(u.age, list(AGE_BINS), right=False).astype(str),
+                          'gender': u.gender, 'occupation': u.occupation,
+                          'zip': zip1.where(zip1.str.isdigit(), 'abroad')})
     m = load_movies(path).set_index('movie')
-    genres = m[GENRES].div(np.sqrt(m[GENRES].sum(axis=1).clip(lower=1)), axis=0)
-    periods = ['before 1960', '1960s', '1970s', '1980s', '1990-93', '1994', '1995', '1996', '1997-98']
-    period = pd.cut(m.year.astype(float), [0, 1960, 1970, 1980, 1990, 1994, 1995, 1996, 1997, 3000], right=False, labels=periods)
+    genres = m[GENRES].div(np.sqrt(m[GENRES].sum(axis=1).clip(lower=1)), axis=0)   # 1/√n each
+    periods = ['before 1960', '1960s', '1970s', '1980s', '1990-93', '1994', '1995', '1996',
+               '1997-98']
+    period = pd.cut(m.year.astype(float), [0, 1960, 1970, 1980, 1990, 1994, 1995, 1996, 1997, 3000],
+                    right=False, labels=periods)
     return users, genres.assign(period=period.astype(object).fillna('unknown'))
 
-# %% ../nbs/beyond/13_bayes.ipynb #side-ex1
-def feature_matrix(features, ids, what='user') -> torch.Tensor:
-    """float64 `(len(ids), n_columns)`: the rows of `features` (a DataFrame indexed by id) for `ids`, in that order.
-    Columns of numbers are used as they are (scale them to a few units); any other column is one-hot encoded."""
-    if not isinstance(features, pd.DataFrame):
-        raise TypeError(f'{what}_features must be a pandas DataFrame indexed by {what} id, got {type(features).__name__}')
+# %% ../nbs/beyond/13_bayes.ipynb #side-ck1
+def _check_feature_table(features, ids, what):
+    "Clear errors for a side-feature table that does not fit the ids or the sampler's priors."
     if features.index.has_duplicates:
         raise ValueError(f'{what}_features has repeated ids in its index, e.g. '
                          f'{features.index[features.index.duplicated()][0]!r}: keep one row per {what}')
     missing = pd.Index(ids).difference(features.index)
     if len(missing):
-        raise ValueError(f'{what}_features has no row for {len(missing)} {what} id(s) of the ratings, e.g. '
-                         f'{list(missing[:3])}: give it one row per {what}, indexed by the same ids (same type too)')
+        raise ValueError(f'{what}_features has no row for {len(missing)} {what} id(s) of the ratings, '
+                         f'e.g. {list(missing[:3])}: give it one row per {what}, indexed by the same ids')
     if features.isna().any().any():
-        raise ValueError(f'{what}_features column {features.columns[features.isna().any()][0]!r} has missing values: '
-                         'fill them in (a number, or a category such as "unknown")')
-    numbers = features.select_dtypes('number')          # one-hot columns from the whole table: the same whatever ids
-    onehot = pd.get_dummies(features.drop(columns=numbers.columns).astype(str), prefix_sep='=', dtype=float)
+        raise ValueError(f'{what}_features column {features.columns[features.isna().any()][0]!r} has '
+                         'missing values: fill them in (a number, or a category such as "unknown")')
+    numbers = features.select_dtypes('number')
+    big = numbers.columns[(numbers.abs() > _MAX_FEATURE).any()]
+    if len(big):
+        raise ValueError(f'{what}_features column {big[0]!r} reaches {_show(numbers[big[0]].abs().max())}: '
+                         f'the priors expect features of a few units (at most {_show(_MAX_FEATURE)}); '
+                         'standardise it, or cut it into categories (pd.cut) to one-hot encode it')
+
+# %% ../nbs/beyond/13_bayes.ipynb #side-ex1
+def feature_matrix(features, ids, what='user') -> torch.Tensor:
+    """float64 `(len(ids), n_columns)`: the rows of `features` (a DataFrame indexed by id) for
+    `ids`, in order. Numeric columns are used as they are; any other column is one-hot encoded."""
+    if not isinstance(features, pd.DataFrame):
+        raise TypeError(f'{what}_features must be a pandas DataFrame indexed by {what} id, '
+                        f'got {type(features).__name__}')
+    _check_feature_table(features, ids, what)
+    numbers = features.select_dtypes('number')          # one-hot columns from the whole table
+    onehot = pd.get_dummies(features.drop(columns=numbers.columns).astype(str),
+                            prefix_sep='=', dtype=float)
     rows = pd.concat([numbers.astype(float), onehot], axis=1).loc[list(ids)]
     return torch.tensor(rows.to_numpy(), dtype=torch.float64)

@@ -103,6 +103,12 @@ def _find(vocab: pd.Index, ids) -> np.ndarray:
     return lookup(vocab, _same_type_ids(vocab, ids))
 
 # %% ../nbs/appendix/22_recommender.ipynb #ids-3
+def _indexed_by_value(table, vocab: pd.Index):
+    "`table` (a DataFrame indexed by id) with its ids written the way `vocab` writes them; anything else as it is."
+    if not isinstance(table, pd.DataFrame): return table          # feature_matrix says what it needs
+    return table.set_axis(pd.Index(_same_type_ids(vocab, table.index)))
+
+# %% ../nbs/appendix/22_recommender.ipynb #7fa0925a
 def _available_bytes() -> int:
     "Memory this process can still take: Linux's MemAvailable, else the physical memory."
     try:
@@ -126,7 +132,7 @@ class ModelKind:
     implicit = False                 # True: learns which items a user chose (scores), not how they rated them
     takes_ratings = True             # False: `fit` gets no rating values
     data_parallel = False            # True: under torchrun the processes train one model together
-    side_features = False            # True: `fit` takes user_features / item_features tensors
+    side_features = False            # True: `fit` takes `features`, a dict of user_features / item_features tensors
     def __init__(self, name, summary): self.name, self.summary = name, summary
     def hyper(self, stats, **given) -> dict:
         "Hyper-parameters for data with `stats` (n_ratings, n_users, n_items, rating_range): defaults for those not `given`, all checked."
@@ -412,7 +418,7 @@ def fit(cls: Recommender, ratings, n_factors=None, epochs=None, model=None, seed
         known = (lookup(vocab['user'], valid[user]) >= 0) & (lookup(vocab['item'], valid[item]) >= 0)
         if known.any():
             x_valid = (_encode(valid[known], user, item, vocab)[0], torch.tensor(valid[rating][known].to_numpy(np.float32)))
-    feats = {k: feature_matrix(v, vocab[k[:4]], k[:4]) for k, v in side.items()}     # rows in the order of the ids
+    feats = {k: feature_matrix(_indexed_by_value(v, vocab[k[:4]]), vocab[k[:4]], k[:4]) for k, v in side.items()}
     net, history = kind.fit(x, y, len(vocab['user']), len(vocab['item']), h, seed=seed, progress=progress, valid=x_valid,
                             **({'features': feats} if feats else {}))
     user_bias = item_bias = mean = None
