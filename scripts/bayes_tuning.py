@@ -12,7 +12,7 @@ canonical test files with the chosen settings (reporting only, never for choosin
 
 `--json FILE` also appends each result to FILE as one JSON line; lesson 13 reads `nbs/beyond/data/bayes_tuning.jsonl`, made by
 `--make-lesson-file` (about 10 minutes on one thread), and `nbs/beyond/data/bayes_side_features.jsonl`, made by
-`--make-side-features-file` (about 20 minutes on one thread).
+`--make-side-features-file` (about 25 minutes of CPU on one thread).
 """
 import argparse, json, time
 from pathlib import Path
