@@ -105,6 +105,14 @@ def _cli_message(e) -> str:
     msg = re.sub(r'takes no ([\w, ]+);', lambda m: 'takes no ' + ', '.join(flags.get(k, k) for k in m[1].split(', ')) + ';', msg)
     return re.sub(r'\bn_factors\b', '--factors', msg).replace('--valid-pct  ', '--valid-pct ')
 
+# %% ../nbs/appendix/24_cli.ipynb #cli-complain
+def _complain(e, rank=0, what='error'):
+    """Print `collab-recommend: error (rank N): ...` on stderr in a single write, so that the lines of processes sharing
+    the stream (torchrun's) never run into each other, even when Python's output is unbuffered."""
+    sys.stderr.write(f'collab-recommend: {what}{f" (rank {rank})" if rank else ""}: {_cli_message(e)}\n')
+    sys.stderr.flush()
+
+
 # %% ../nbs/appendix/24_cli.ipynb #a1b2c342-1
 def _read_csv(args) -> tuple:
     """The CSV as a DataFrame of strings (so '007' stays '007'; ratings made numbers) and its user, item and rating columns
@@ -203,7 +211,7 @@ def _check_out(path, rank, world_size):
     dist.all_reduce(failed, op=dist.ReduceOp.MAX)          # every process learns whether any failed
     if failed.item():
         if error is not None:
-            print(f'collab-recommend: error{f" (rank {rank})" if rank else ""}: {_cli_message(error)}', file=sys.stderr, flush=True)
+            _complain(error, rank)
         dist.barrier()                                      # all have said it before any exits
         raise SystemExit(1)
 
@@ -228,7 +236,7 @@ def _run(args, say, progress, rank=0, world_size=1) -> int:
                               titles=title, progress=progress, lr=args.lr, wd=args.wd, bs=args.bs, user=user, item=item, rating=rating)
     if progress: print(flush=True)                          # the bar's last line ends here, never in the summary
     if rank != 0: return 0
-    for w in caught: print(f'collab-recommend: warning: {_cli_message(w.message)}', file=sys.stderr)
+    for w in caught: _complain(w.message, what='warning')
     say(rec)
     if valid is not None: _evaluate(rec, train, valid, say)
     say(f'saved to {rec.save(args.out)}')
@@ -270,5 +278,5 @@ def main(argv=None) -> int:
             say = print if rank == 0 else (lambda *a, **k: None)
             return _run(args, say, rank == 0 and not args.quiet and sys.stdout.isatty(), rank, world_size)
     except (ValueError, KeyError, TypeError, OSError, ArithmeticError) as e:   # ArithmeticError: training diverged
-        print(f'collab-recommend: error{f" (rank {rank})" if rank else ""}: {_cli_message(e)}', file=sys.stderr)
+        _complain(e, rank)
         return 1
