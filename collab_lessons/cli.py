@@ -55,6 +55,8 @@ _EXAMPLES = '''examples:
   collab-recommend log.tsv --sep '\\t' --no-header --implicit --out clicks
                                                     a headerless file of user, item (and more) columns: implicit feedback
   collab-recommend --load shop --for-user 42        recommend from the saved model, without training
+  collab-recommend ratings.csv --model bayes --item-features items.csv
+                                                    side information: one row of features per item, its id first
 '''
 
 def _parser():
@@ -82,6 +84,9 @@ def _parser():
     p.add_argument('--seed', type=_arg(check_int, '--seed', lo=0, hi=2**63 - 1), default=0, help='seed of the initial weights and batch order (default: 0)')
     p.add_argument('--valid-pct', type=_arg(check_float, '--valid-pct', lo=0, hi=1, hi_open=True), default=0.2,
                    help='share of rows held out for evaluation, in [0, 1), split with seed 42; 0 to train on all (default: 0.2)')
+    for who in ('user', 'item'):
+        p.add_argument(f'--{who}-features', metavar='CSV', help=f'--model bayes only: a CSV with one row per {who}, '
+                       f'its first column the {who} id, the others features (numbers as given, anything else one-hot)')
     p.add_argument('--out', default='collab-model', help='directory to save the model to (default: collab-model)')
     p.add_argument('--for-user', help='user id to recommend for, as written in the CSV (default: the user of the first row); '
                    'a user not in the training rows gets the fallback list (most popular, or best mean + item bias)')
@@ -103,6 +108,7 @@ def _cli_message(e) -> str:
     msg = re.sub(r'\b(user|item|rating|titles|valid)=(\.\.\.)?', lambda m: _FLAGS[m[1]] + (' NAME' if m[2] else ' '), msg)
     flags = dict(n_factors='--factors', epochs='--epochs', lr='--lr', wd='--wd', bs='--bs')
     msg = re.sub(r'takes no ([\w, ]+);', lambda m: 'takes no ' + ', '.join(flags.get(k, k) for k in m[1].split(', ')) + ';', msg)
+    msg = re.sub(r'\b(user|item)_features\b', r'--\1-features', msg).replace('ids in its index', 'ids in its first column')
     return re.sub(r'\bn_factors\b', '--factors', msg).replace('--valid-pct  ', '--valid-pct ')
 
 # %% ../nbs/appendix/24_cli.ipynb #cli-complain
@@ -170,6 +176,25 @@ def _clean_rows(df, f, flags, first_line) -> pd.DataFrame:
         df[c] = numbers if flag == '--rating-col' else values            # ' 10' and '10' are one id
     return df
 
+# %% ../nbs/appendix/24_cli.ipynb #csv-feat
+def _read_features(path, sep, who) -> pd.DataFrame:
+    """`--user-features` / `--item-features`: the CSV as a table indexed by its first column (the ids, kept as
+    strings like the ratings'), with columns of numbers made numbers; `Recommender.fit` checks the rest."""
+    f = Path(path)
+    if not f.is_file(): raise FileNotFoundError(f'--{who}-features {f}: no such file')
+    literal = dict(sep=sep) if len(sep) == 1 else dict(sep=re.escape(sep), engine='python')
+    try: df = pd.read_csv(f, dtype=str, keep_default_na=False, **literal)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f'--{who}-features {f} is empty: expected a header and one row per {who}') from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise ValueError(f'--{who}-features {f} is not a readable CSV: {str(e).strip()}') from None
+    if df.shape[1] < 2:
+        raise ValueError(f'--{who}-features {f} has one column; expected the {who} id, then at least one feature '
+                         f'(is --sep {sep!r} its separator?)')
+    df = df.set_index(df.columns[0]).apply(lambda c: c.str.strip())
+    return df.apply(lambda c: pd.to_numeric(c) if c.map(_is_number).all() else c.replace('', np.nan))
+
+
 # %% ../nbs/appendix/24_cli.ipynb #a1b2c342-2
 def _evaluate(rec, train, valid, say):
     """Print one held-out metric beside its baseline: RMSE for a rating model; for a ranking model NDCG@10, with the rule
@@ -220,6 +245,8 @@ def _run(args, say, progress, rank=0, world_size=1) -> int:
     if args.for_user is not None and not args.for_user.strip(): raise ValueError('--for-user is empty: name a user id')
     if args.load: return _recommend_saved(args, say) if rank == 0 else 0
     _check_out(args.out, rank, world_size)                      # every process, before reading and training
+    side = {f'{w}_features': _read_features(p, args.sep, w) for w in ('user', 'item')
+            if (p := getattr(args, f'{w}_features')) is not None}
     if args.csv: ratings, user, item, rating = _read_csv(args); title = args.title_col
     else: ratings, user, item, rating, title = load_ratings(), args.user_col or 'user', args.item_col or 'movie', args.rating_col or 'rating', args.title_col or 'title'
     if len(ratings) == 0: raise ValueError(f'{args.csv} has a header but no rows: nothing to learn from')
@@ -233,7 +260,7 @@ def _run(args, say, progress, rank=0, world_size=1) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         rec = Recommender.fit(train, n_factors=args.factors, epochs=args.epochs, model=args.model, seed=args.seed, valid=valid,
-                              titles=title, progress=progress, lr=args.lr, wd=args.wd, bs=args.bs, user=user, item=item, rating=rating)
+                              titles=title, progress=progress, lr=args.lr, wd=args.wd, bs=args.bs, user=user, item=item, rating=rating, **side)
     if progress: print(flush=True)                          # the bar's last line ends here, never in the summary
     if rank != 0: return 0
     for w in caught: _complain(w.message, what='warning')

@@ -74,3 +74,23 @@ def test_feature_matrix_refuses_what_does_not_fit(features, ids, error, message)
 def test_bayes_refuses_bad_feature_tensors(features, error, message):
     x, y = torch.tensor([[0, 0], [1, 1], [2, 0], [3, 1]]), torch.tensor([1., 2., 4., 5.])
     with pytest.raises(error, match=message): BayesMF(**SHORT).fit(x, y, 4, 2, user_features=features)
+
+
+def test_command_line_reads_feature_files(tmp_path, capsys):
+    from collab_lessons.cli import main
+    from collab_lessons.recommender import Recommender
+    df, feats = planted(n_users=40, per_user=4)
+    df.to_csv(tmp_path/'r.csv', index=False); feats.to_csv(tmp_path/'users.csv')
+    (tmp_path/'one.csv').write_text('user\n1\n'); (tmp_path/'empty.csv').write_text('')
+    args = [str(tmp_path/'r.csv'), '--item-col', 'item', '--valid-pct', '0', '--out', str(tmp_path/'m')]
+    assert main(args + ['--model', 'bayes', '--user-features', str(tmp_path/'users.csv')]) == 0
+    assert Recommender.load(tmp_path/'m').config['side_features'] == {'user': ['group']}
+    capsys.readouterr()
+    for extra, message in [(['--model', 'dot', '--user-features', 'users.csv'], '--model dot takes no --user-features'),
+                           (['--model', 'bayes', '--user-features', 'none.csv'], 'no such file'),
+                           (['--model', 'bayes', '--item-features', 'one.csv'], 'has one column'),
+                           (['--model', 'bayes', '--user-features', 'empty.csv'], 'is empty')]:
+        extra = [str(tmp_path/a) if a.endswith('.csv') else a for a in extra]
+        assert main(args + extra) == 1
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and message in err and 'Traceback' not in err, err
