@@ -15,6 +15,7 @@ from .scale import distributed
 from .recommender import Recommender, MODELS, _class_params, _find
 from .saving import check_save_path
 from .store import _is_number
+from .bayes import ml100k_features
 
 # %% auto #0
 __all__ = ['main']
@@ -86,7 +87,8 @@ def _parser():
                    help='share of rows held out for evaluation, in [0, 1), split with seed 42; 0 to train on all (default: 0.2)')
     for who in ('user', 'item'):
         p.add_argument(f'--{who}-features', metavar='CSV', help=f'--model bayes only: a CSV with one row per {who}, '
-                       f'its first column the {who} id, the others features (numbers as given, anything else one-hot)')
+                       f'its first column the {who} id, the others features (numbers as given, anything else one-hot)'
+                       + ('; on MovieLens-100K, its genres and release periods' if who == 'item' else ''))
     p.add_argument('--out', default='collab-model', help='directory to save the model to (default: collab-model)')
     p.add_argument('--for-user', help='user id to recommend for, as written in the CSV (default: the user of the first row); '
                    'a user not in the training rows gets the fallback list (most popular, or best mean + item bias)')
@@ -202,8 +204,12 @@ def _evaluate(rec, train, valid, say):
     of implicit data)."""
     c = rec.config['columns']
     if not rec.kind.implicit:
-        target = valid[c['rating']].to_numpy(float)
-        say(f"valid RMSE {rmse(rec.predict(valid), target):.4f} (global-mean baseline {rmse(np.full(len(target), train[c['rating']].mean()), target):.4f})")
+        target, pred = valid[c['rating']].to_numpy(float), rec.predict(valid)
+        known = (_find(rec.users, valid[c['user']]) >= 0) & (_find(rec.items, valid[c['item']]) >= 0)
+        also = '' if known.all() else (f' ({rmse(pred[known], target[known]):.4f} over the {known.sum():,} whose user and '
+                                       f'item were in training; the other {(~known).sum():,} get the fallback)')
+        say(f"valid RMSE {rmse(pred, target):.4f} over {len(target):,} held-out ratings{also}; "
+            f"global-mean baseline {rmse(np.full(len(target), train[c['rating']].mean()), target):.4f}")
         return
     rating, rule = None, 'every held-out interaction'
     if c['rating'] and valid[c['rating']].isin([0, 1]).all(): valid = valid[valid[c['rating']] > 0]   # 0/1 data: the 1s
@@ -249,6 +255,9 @@ def _run(args, say, progress, rank=0, world_size=1) -> int:
             if (p := getattr(args, f'{w}_features')) is not None}
     if args.csv: ratings, user, item, rating = _read_csv(args); title = args.title_col
     else: ratings, user, item, rating, title = load_ratings(), args.user_col or 'user', args.item_col or 'movie', args.rating_col or 'rating', args.title_col or 'title'
+    if not args.csv and args.model == 'bayes' and not side:     # ML-100K's own side information
+        side = {'item_features': ml100k_features()[1]}
+        say("side information: the movies' genres and release periods (MovieLens-100K's u.item)")
     if len(ratings) == 0: raise ValueError(f'{args.csv} has a header but no rows: nothing to learn from')
     n_valid = int(args.valid_pct * len(ratings))
     if args.valid_pct > 0 and n_valid < 1:

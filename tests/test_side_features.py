@@ -94,3 +94,13 @@ def test_command_line_reads_feature_files(tmp_path, capsys):
         assert main(args + extra) == 1
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and message in err and 'Traceback' not in err, err
+
+
+def test_command_line_on_movielens_uses_its_movie_features(tmp_path, capsys, monkeypatch):
+    from collab_lessons import cli
+    from collab_lessons.data import load_ratings
+    from collab_lessons.recommender import Recommender
+    monkeypatch.setattr(cli, 'load_ratings', lambda: load_ratings().head(500))    # a slice, to stay fast
+    assert cli.main(['--model', 'bayes', '--valid-pct', '0', '--out', str(tmp_path/'m'), '-n', '1']) == 0
+    assert "side information: the movies' genres" in capsys.readouterr().out
+    assert Recommender.load(tmp_path/'m').config['side_features']['item'][:2] == ['unknown', 'Action']
