@@ -255,9 +255,6 @@ def _run(args, say, progress, rank=0, world_size=1) -> int:
             if (p := getattr(args, f'{w}_features')) is not None}
     if args.csv: ratings, user, item, rating = _read_csv(args); title = args.title_col
     else: ratings, user, item, rating, title = load_ratings(), args.user_col or 'user', args.item_col or 'movie', args.rating_col or 'rating', args.title_col or 'title'
-    if not args.csv and args.model == 'bayes' and not side:     # ML-100K's own side information
-        side = {'item_features': ml100k_features()[1]}
-        say("side information: the movies' genres and release periods (MovieLens-100K's u.item)")
     if len(ratings) == 0: raise ValueError(f'{args.csv} has a header but no rows: nothing to learn from')
     n_valid = int(args.valid_pct * len(ratings))
     if args.valid_pct > 0 and n_valid < 1:
@@ -265,6 +262,9 @@ def _run(args, say, progress, rank=0, world_size=1) -> int:
     train, valid = random_split(ratings, args.valid_pct, seed=42) if args.valid_pct > 0 else (ratings, None)
     say(f'{len(ratings):,} {"ratings" if rating else "interactions"}: {ratings[user].nunique():,} users, {ratings[item].nunique():,} items; '
         f'training on {len(train):,}' + ('' if valid is None else f', validating on {len(valid):,}'))
+    if not args.csv and args.model == 'bayes' and not side:     # ML-100K's own side information
+        side = {'item_features': ml100k_features()[1]}
+        say("side information: the movies' genres and release periods (MovieLens-100K's u.item)")
     if rank != 0 and not MODELS[args.model or ('dot' if rating else 'ease')].data_parallel: return 0   # nothing to share: rank 0 trains alone
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
