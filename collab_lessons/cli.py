@@ -86,7 +86,7 @@ def _parser():
     p.add_argument('--valid-pct', type=_arg(check_float, '--valid-pct', lo=0, hi=1, hi_open=True), default=0.2,
                    help='share of rows held out for evaluation, in [0, 1), split with seed 42; 0 to train on all (default: 0.2)')
     for who in ('user', 'item'):
-        p.add_argument(f'--{who}-features', metavar='CSV', help=f'--model bayes only: a CSV with one row per {who}, '
+        p.add_argument(f'--{who}-features', metavar='CSV', help=f'--model bayes only: a CSV (a header line, --sep) with one row per {who}, '
                        f'its first column the {who} id, the others features (numbers as given, anything else one-hot)'
                        + ('; on MovieLens-100K, its genres and release periods' if who == 'item' else ''))
     p.add_argument('--out', default='collab-model', help='directory to save the model to (default: collab-model)')
