@@ -20,27 +20,35 @@ KS = (0, 1, 3, 5, 10, 20)          # numbers of revealed ratings compared in thi
 
 # %% ../nbs/beyond/11_cold_start.ipynb #b2e5ac13
 def hold_out_users(ratings, n_users=100, min_ratings=21, seed=42) -> tuple:
-    "Split `ratings` by user into `(known, held)`: `held` has every rating of `n_users` users drawn (seeded) among those with at least `min_ratings` ratings."
+    """Split `ratings` by user into `(known, held)`: `held` has every rating of `n_users` users
+    drawn (seeded) among those with at least `min_ratings` ratings."""
     check_ratings(ratings, 'user', 'movie', 'rating')
-    n_users, min_ratings, seed = check_int(n_users, 'n_users'), check_int(min_ratings, 'min_ratings'), check_int(seed, 'seed', lo=0)
+    n_users, min_ratings, seed = (check_int(n_users, 'n_users'),
+                                  check_int(min_ratings, 'min_ratings'),
+                                  check_int(seed, 'seed', lo=0))
     counts = ratings['user'].value_counts()
     eligible = np.sort(counts.index[counts >= min_ratings].to_numpy())
     if n_users > len(eligible):
-        raise ValueError(f'n_users must be between 1 and {len(eligible)} (the users with at least {min_ratings} ratings), '
-                         f'got {n_users}. Lower n_users or min_ratings.')
+        raise ValueError(f'n_users must be between 1 and {len(eligible)} (the users with at least '
+                         f'{min_ratings} ratings), got {n_users}. Lower n_users or min_ratings.')
     chosen = np.random.default_rng(seed).choice(eligible, n_users, replace=False)
     is_held = ratings['user'].isin(chosen)
     return ratings[~is_held], ratings[is_held]
 
 # %% ../nbs/beyond/11_cold_start.ipynb #849d84bc
 def item_indices(dls, items, item_name='movie') -> torch.Tensor:
-    "Embedding rows of `items` in fastai `dls`; a `KeyError` naming any item the model never saw (fastai would silently use `#na#`, row 0)."
-    if item_name not in dls.classes: raise KeyError(f'dls has no column {item_name!r}; its columns are {list(dls.classes)}')
+    """Embedding rows of `items` in fastai `dls`; a `KeyError` naming any item the model never saw
+    (fastai would silently use `#na#`, row 0)."""
+    if item_name not in dls.classes:
+        raise KeyError(f'dls has no column {item_name!r}; its columns are {list(dls.classes)}')
     o2i = dls.classes[item_name].o2i
     items = list(items)
-    unknown = list(dict.fromkeys(o for o in items if o not in o2i))    # `in` does not insert into the defaultdict
-    if unknown: raise KeyError(f'{len(unknown)} {item_name} value(s) unknown to the model, e.g. {unknown[:5]}: '
-                               f'drop those rows (the model has no embedding for them) or retrain including them.')
+    # `in` does not insert into the defaultdict
+    unknown = list(dict.fromkeys(o for o in items if o not in o2i))
+    if unknown:
+        raise KeyError(f'{len(unknown)} {item_name} value(s) unknown to the model, '
+                       f'e.g. {unknown[:5]}: drop those rows (the model has no embedding for them) '
+                       f'or retrain including them.')
     return torch.tensor([o2i[o] for o in items], dtype=torch.long)
 
 # %% ../nbs/beyond/11_cold_start.ipynb #6661451a
@@ -50,7 +58,8 @@ def user_vectors(model) -> torch.Tensor:
 
 # %% ../nbs/beyond/11_cold_start.ipynb #7b38fb43
 def _tensor(x, dtype) -> torch.Tensor:
-    "`x` (tensor, array, list or pandas Series) as a new tensor of `dtype` (pandas 3 hands out read-only arrays: copy them)."
+    """`x` (tensor, array, list or pandas Series) as a new tensor of `dtype` (pandas 3 hands out
+    read-only arrays: copy them)."""
     return x.to(dtype) if isinstance(x, torch.Tensor) else torch.tensor(np.array(x), dtype=dtype)
 
 # %% ../nbs/beyond/11_cold_start.ipynb #0552b07a
@@ -62,66 +71,90 @@ def _check_index(idx, n, name, fix):
 
 # %% ../nbs/beyond/11_cold_start.ipynb #ec2406eb
 def predict_with_users(model, x, vecs) -> torch.Tensor:
-    "`model(x)` with `model`'s user rows replaced by `vecs` (`[factors..., bias]` per row, indexed by `x[:, 0]`) and its other weights frozen: the model's own `forward`, called with `torch.func.functional_call`."
+    """`model(x)` with `model`'s user rows replaced by `vecs` (`[factors..., bias]` per row, indexed
+    by `x[:, 0]`) and its other weights frozen: the model's own `forward`, called with
+    `torch.func.functional_call`."""
     vecs, x = _tensor(vecs, torch.float), _tensor(x, torch.long)
     n_numbers = model.user_factors.weight.shape[1] + 1
     if vecs.ndim != 2 or vecs.shape[1] != n_numbers:
-        raise ValueError(f'vecs must have shape (n_users, {n_numbers}): {n_numbers - 1} factors then the bias per user, got {tuple(vecs.shape)}')
-    if x.ndim != 2 or x.shape[1] != 2: raise ValueError(f'x must have shape (n, 2): user row, movie row; got {tuple(x.shape)}')
-    _check_index(x[:, 0], len(vecs), 'x[:, 0] (user rows)', f'User rows index vecs, which has {len(vecs)} rows.')
-    _check_index(x[:, 1], model.item_factors.weight.shape[0], 'movie_idx', 'Map movie ids to rows with item_indices.')
+        raise ValueError(f'vecs must have shape (n_users, {n_numbers}): '
+                         f'{n_numbers - 1} factors then the bias per user, got {tuple(vecs.shape)}')
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f'x must have shape (n, 2): user row, movie row; got {tuple(x.shape)}')
+    _check_index(x[:, 0], len(vecs), 'x[:, 0] (user rows)',
+                 f'User rows index vecs, which has {len(vecs)} rows.')
+    _check_index(x[:, 1], model.item_factors.weight.shape[0], 'movie_idx',
+                 'Map movie ids to rows with item_indices.')
     params = {name: p.detach() for name, p in model.named_parameters()}
     params.update({'user_factors.weight': vecs[:, :-1], 'user_bias.weight': vecs[:, -1:]})
     return torch.func.functional_call(model, params, (x,))
 
 # %% ../nbs/beyond/11_cold_start.ipynb #69019aa2
 def predict_new_user(model, movie_idx, user_vec) -> torch.Tensor:
-    "`model`'s predictions for movie rows `movie_idx` by a user given as `[factors..., bias]` (one vector, or one per movie)."
+    """`model`'s predictions for movie rows `movie_idx` by a user given as `[factors..., bias]`
+    (one vector, or one per movie)."""
     user_vec, movie_idx = _tensor(user_vec, torch.float), _tensor(movie_idx, torch.long)
     n_numbers = model.item_factors.weight.shape[1] + 1
     if user_vec.shape[-1] != n_numbers:
-        raise ValueError(f'user_vec must end in {n_numbers} numbers ({n_numbers - 1} factors then the bias), got shape {tuple(user_vec.shape)}')
+        raise ValueError(f'user_vec must end in {n_numbers} numbers ({n_numbers - 1} factors '
+                         f'then the bias), got shape {tuple(user_vec.shape)}')
     if user_vec.ndim == 1: vecs, rows = user_vec[None], torch.zeros_like(movie_idx)
-    elif user_vec.shape == (len(movie_idx), n_numbers): vecs, rows = user_vec, torch.arange(len(movie_idx))
-    else: raise ValueError(f'user_vec must be one vector ({n_numbers},) or one per movie ({len(movie_idx)}, {n_numbers}), got {tuple(user_vec.shape)}')
+    elif user_vec.shape == (len(movie_idx), n_numbers):
+        vecs, rows = user_vec, torch.arange(len(movie_idx))
+    else: raise ValueError(f'user_vec must be one vector ({n_numbers},) or one per movie '
+                           f'({len(movie_idx)}, {n_numbers}), got {tuple(user_vec.shape)}')
     with torch.no_grad(): return predict_with_users(model, torch.stack([rows, movie_idx], 1), vecs)
 
 # %% ../nbs/beyond/11_cold_start.ipynb #ebfdd270
-def reveal_first(held, k, eval_after=20, user='user', time='timestamp', item='movie', rating='rating') -> tuple:
-    "Per user in time order: `(revealed, evaluation)`, the first `k` ratings and every rating after the first `eval_after`."
+def reveal_first(held, k, eval_after=20, user='user', time='timestamp', item='movie',
+                 rating='rating') -> tuple:
+    """Per user in time order: `(revealed, evaluation)`, the first `k` ratings and every rating
+    after the first `eval_after`."""
     check_ratings(held, user, item, rating)
-    if time not in held.columns: raise KeyError(f'held has no column {time!r} to order the ratings by; its columns are {list(held.columns)}')
+    if time not in held.columns:
+        raise KeyError(f'held has no column {time!r} to order the ratings by; '
+                       f'its columns are {list(held.columns)}')
     k, eval_after = check_int(k, 'k', lo=0), check_int(eval_after, 'eval_after', lo=0)
     if k > eval_after:
-        raise ValueError(f'k={k} must be between 0 and eval_after={eval_after}: revealed ratings must not overlap the evaluated ones')
+        raise ValueError(f'k={k} must be between 0 and eval_after={eval_after}: '
+                         f'revealed ratings must not overlap the evaluated ones')
     counts = held[user].value_counts()
     short = counts[counts <= eval_after]
-    if len(short): raise ValueError(f'{len(short)} user(s) have {eval_after} ratings or fewer (e.g. user {short.index[0]} with '
-                                    f'{short.iloc[0]}), so nothing is left to evaluate: keep users with more than {eval_after} ratings.')
+    if len(short):
+        raise ValueError(f'{len(short)} user(s) have {eval_after} ratings or fewer (e.g. user '
+                         f'{short.index[0]} with {short.iloc[0]}), so nothing is left to evaluate: '
+                         f'keep users with more than {eval_after} ratings.')
     ordered = held.sort_values([user, time], kind='stable')
     position = ordered.groupby(user).cumcount()
     return ordered[position < k], ordered[position >= eval_after]
 
 # %% ../nbs/beyond/11_cold_start.ipynb #2350d7ec
-AGE_BINS = (0, 18, 25, 35, 45, 50, 56, 200)      # MovieLens-1M's age groups: under 18, 18-24, ..., 56+
+AGE_BINS = (0, 18, 25, 35, 45, 50, 56, 200)  # MovieLens-1M's age groups: under 18, 18-24, ..., 56+
 
 # %% ../nbs/beyond/11_cold_start.ipynb #e16b0a5a
 def user_features(users, occupations, age_bins=AGE_BINS) -> torch.Tensor:
-    "One-hot features per row of `users`: age group, gender is F, and occupation (one of the list `occupations`)."
+    """One-hot features per row of `users`: age group, gender is F, and occupation (one of the list
+    `occupations`)."""
     missing = [c for c in ('age', 'gender', 'occupation') if c not in users.columns]
     if missing: raise KeyError(f'users has no column {missing}; load them with load_users()')
     unseen = sorted(set(users['occupation']) - set(occupations))
-    if unseen: raise KeyError(f'occupation(s) {unseen} were not seen when fitting; known occupations: {list(occupations)}')
+    if unseen:
+        raise KeyError(f'occupation(s) {unseen} were not seen when fitting; '
+                       f'known occupations: {list(occupations)}')
     age_group = pd.cut(users['age'], list(age_bins), right=False, labels=False).to_numpy()
-    if np.isnan(age_group).any(): raise ValueError(f'ages must be in [{age_bins[0]}, {age_bins[-1]}), got {users["age"].min()}..{users["age"].max()}')
+    if np.isnan(age_group).any():
+        raise ValueError(f'ages must be in [{age_bins[0]}, {age_bins[-1]}), '
+                         f'got {users["age"].min()}..{users["age"].max()}')
     eye_age, eye_occ = np.eye(len(age_bins) - 1), np.eye(len(occupations))
     occ = [list(occupations).index(o) for o in users['occupation']]
-    X = np.concatenate([eye_age[age_group.astype(int)], (users['gender'].to_numpy() == 'F')[:, None], eye_occ[occ]], axis=1)
+    X = np.concatenate([eye_age[age_group.astype(int)],
+                        (users['gender'].to_numpy() == 'F')[:, None], eye_occ[occ]], axis=1)
     return torch.tensor(X, dtype=torch.float)
 
 # %% ../nbs/beyond/11_cold_start.ipynb #35aeb8d2
 def ridge_fit(X, Y, alpha=1.0) -> tuple:
-    "Ridge regression with an unpenalised intercept: `(W, b)` minimising `|XW + b - Y|² + alpha·|W|²`."
+    """Ridge regression with an unpenalised intercept: `(W, b)` minimising
+    `|XW + b - Y|² + alpha·|W|²`."""
     alpha = check_float(alpha, 'alpha', lo=0)
     x_mean, y_mean = X.mean(0), Y.mean(0)
     Xc, Yc = X - x_mean, Y - y_mean
@@ -130,45 +163,71 @@ def ridge_fit(X, Y, alpha=1.0) -> tuple:
 
 # %% ../nbs/beyond/11_cold_start.ipynb #5356d396
 def metadata_embedding_model(users, vectors, alpha=10.0):
-    "Fit a ridge regression from `users`' age group, gender and occupation to their `vectors`; returns `predict(new_users) -> vectors`."
-    if len(users) != len(vectors): raise ValueError(f'users has {len(users)} rows but vectors has {len(vectors)}: one vector per user')
+    """Fit a ridge regression from `users`' age group, gender and occupation to their `vectors`;
+    returns `predict(new_users) -> vectors`."""
+    if len(users) != len(vectors):
+        raise ValueError(f'users has {len(users)} rows but vectors has {len(vectors)}: '
+                         f'one vector per user')
     occupations = sorted(users['occupation'].unique())
     W, b = ridge_fit(user_features(users, occupations), vectors, alpha)
     def predict(new_users): return user_features(new_users, occupations) @ W + b
     return predict
 
-# %% ../nbs/beyond/11_cold_start.ipynb #b5ca12ff
-def fold_in(model, movie_idx, ratings, prior=None, wd=1.0, users=None, n_users=None, steps=100, lr=0.05) -> torch.Tensor:
-    """Fit new users' `[factors..., bias]` to their `ratings` of movie rows `movie_idx`, with `model` frozen.
-    Minimises `sum((pred - rating)²) + sum(wd * (vector - prior)²)` with Adam, starting from `prior` (default: `model`'s mean user);
-    `pred` is `model`'s own forward (`predict_with_users`).
-    Without `users`: one user, returns a vector. With `users` (0..n_users-1, one per rating): returns `(n_users, n_factors + 1)`."""
+# %% ../nbs/beyond/11_cold_start.ipynb #c11fi002
+def _fold_in_inputs(model, movie_idx, ratings, users, n_users, steps, lr) -> tuple:
+    """`fold_in`'s arguments, checked: `(movie_idx, ratings, users, n_users, steps, lr)`; without
+    `users` every rating is user 0's."""
     movie_idx = _tensor(movie_idx, torch.long)
     ratings = _tensor(ratings, torch.float)
     if movie_idx.ndim != 1 or movie_idx.shape != ratings.shape:
-        raise ValueError(f'movie_idx and ratings must be 1-d and the same length, got shapes {tuple(movie_idx.shape)} and {tuple(ratings.shape)}')
-    if not torch.isfinite(ratings).all(): raise ValueError('ratings has NaN or infinite values; drop those rows')
+        raise ValueError(f'movie_idx and ratings must be 1-d and the same length, '
+                         f'got shapes {tuple(movie_idx.shape)} and {tuple(ratings.shape)}')
+    if not torch.isfinite(ratings).all():
+        raise ValueError('ratings has NaN or infinite values; drop those rows')
     steps, lr = check_int(steps, 'steps', lo=0), check_float(lr, 'lr', lo=0, lo_open=True)
-    _check_index(movie_idx, model.item_factors.weight.shape[0], 'movie_idx', 'Map movie ids to rows with item_indices.')
-    single = users is None
-    if single: users, n_users = torch.zeros_like(movie_idx), 1
-    else:
-        users = _tensor(users, torch.long)
-        if users.shape != movie_idx.shape: raise ValueError(f'users must give one user per rating: shape {tuple(users.shape)} vs {tuple(movie_idx.shape)}')
-        n_users = int(users.max()) + 1 if n_users is None else check_int(n_users, 'n_users')
-        _check_index(users, n_users, 'users', f'Number the new users 0..n_users-1 (n_users={n_users}).')
+    _check_index(movie_idx, model.item_factors.weight.shape[0], 'movie_idx',
+                 'Map movie ids to rows with item_indices.')
+    if users is None: return movie_idx, ratings, torch.zeros_like(movie_idx), 1, steps, lr
+    users = _tensor(users, torch.long)
+    if users.shape != movie_idx.shape:
+        raise ValueError(f'users must give one user per rating: '
+                         f'shape {tuple(users.shape)} vs {tuple(movie_idx.shape)}')
+    n_users = int(users.max()) + 1 if n_users is None else check_int(n_users, 'n_users')
+    _check_index(users, n_users, 'users', f'Number the new users 0..n_users-1 (n_users={n_users}).')
+    return movie_idx, ratings, users, n_users, steps, lr
+
+# %% ../nbs/beyond/11_cold_start.ipynb #c11fi003
+def _fold_in_prior(model, prior, wd, n_users) -> tuple:
+    "`fold_in`'s `prior` (default: `model`'s mean user) and `wd` as tensors, checked."
     n_numbers = model.item_factors.weight.shape[1] + 1
     prior = user_vectors(model).mean(0) if prior is None else _tensor(prior, torch.float)
     if prior.shape not in ((n_numbers,), (n_users, n_numbers)):
-        raise ValueError(f'prior must have shape ({n_numbers},) or ({n_users}, {n_numbers}), got {tuple(prior.shape)}')
+        raise ValueError(f'prior must have shape ({n_numbers},) or ({n_users}, {n_numbers}), '
+                         f'got {tuple(prior.shape)}')
     wd = torch.as_tensor(wd, dtype=torch.float)
-    if not torch.isfinite(wd).all() or (wd < 0).any(): raise ValueError(f'wd must be finite and >= 0, got {wd}')
+    if not torch.isfinite(wd).all() or (wd < 0).any():
+        raise ValueError(f'wd must be finite and >= 0, got {wd}')
+    return prior, wd
+
+# %% ../nbs/beyond/11_cold_start.ipynb #b5ca12ff
+def fold_in(model, movie_idx, ratings, prior=None, wd=1.0, users=None, n_users=None, steps=100,
+            lr=0.05) -> torch.Tensor:
+    """Fit new users' `[factors..., bias]` to their `ratings` of movie rows `movie_idx`, with
+    `model` frozen. Minimises `sum((pred - rating)²) + sum(wd * (vector - prior)²)` with Adam,
+    starting from `prior` (default: `model`'s mean user); `pred` is `model`'s own forward
+    (`predict_with_users`). Without `users`: one user, returns a vector. With `users`
+    (0..n_users-1, one per rating): returns `(n_users, n_factors + 1)`."""
+    single = users is None
+    movie_idx, ratings, users, n_users, steps, lr = _fold_in_inputs(
+        model, movie_idx, ratings, users, n_users, steps, lr)
+    prior, wd = _fold_in_prior(model, prior, wd, n_users)
     x = torch.stack([users, movie_idx], 1)
-    vecs = prior.expand(n_users, n_numbers).clone().requires_grad_(True)
+    vecs = prior.expand(n_users, prior.shape[-1]).clone().requires_grad_(True)
     opt = torch.optim.Adam([vecs], lr=lr)
     for _ in range(steps if len(ratings) else 0):
         opt.zero_grad()
-        loss = ((predict_with_users(model, x, vecs) - ratings) ** 2).sum() + (wd * (vecs - prior) ** 2).sum()
+        loss = (((predict_with_users(model, x, vecs) - ratings) ** 2).sum()
+                + (wd * (vecs - prior) ** 2).sum())
         loss.backward()
         opt.step()
     vecs = vecs.detach()
@@ -176,8 +235,11 @@ def fold_in(model, movie_idx, ratings, prior=None, wd=1.0, users=None, n_users=N
 
 # %% ../nbs/beyond/11_cold_start.ipynb #9c48dce2
 def coldstart_rmse_table(strategies, held, ks=KS, eval_after=20, per_user=False) -> pd.DataFrame:
-    "RMSE of each strategy (rows) after `k` revealed ratings (columns), always scored on each user's ratings after the first `eval_after`."
-    if not strategies: raise ValueError('strategies is empty: pass a dict of name -> function(revealed, evaluation) -> predictions')
+    """RMSE of each strategy (rows) after `k` revealed ratings (columns), always scored on each
+    user's ratings after the first `eval_after`."""
+    if not strategies:
+        raise ValueError('strategies is empty: pass a dict of name -> '
+                         'function(revealed, evaluation) -> predictions')
     table = {}
     for k in ks:
         revealed, evaluation = reveal_first(held, k, eval_after)
@@ -185,30 +247,37 @@ def coldstart_rmse_table(strategies, held, ks=KS, eval_after=20, per_user=False)
         for name, strategy in strategies.items():
             preds = torch.as_tensor(strategy(revealed, evaluation), dtype=torch.float).numpy()
             if preds.shape != target.shape:
-                raise ValueError(f'strategy {name!r} returned shape {tuple(preds.shape)}: it must return one prediction per evaluation row ({len(target)})')
-            if per_user: err = np.mean([rmse(preds[rows], target[rows]) for rows in evaluation.groupby('user').indices.values()])
+                raise ValueError(f'strategy {name!r} returned shape {tuple(preds.shape)}: it must '
+                                 f'return one prediction per evaluation row ({len(target)})')
+            if per_user: err = np.mean([rmse(preds[rows], target[rows])
+                                        for rows in evaluation.groupby('user').indices.values()])
             else: err = rmse(preds, target)
             table.setdefault(name, {})[k] = float(err)
     return pd.DataFrame(table).T.rename_axis(index='strategy', columns='k')
 
 # %% ../nbs/beyond/11_cold_start.ipynb #054e9501
 def dense_predictions(model) -> torch.Tensor:
-    "A `DotProductBias`'s prediction for every (user, movie) pair: an `(n_users, n_movies)` matrix (one matrix product; proven equal to `model(x)` below)."
-    res = model.user_factors.weight @ model.item_factors.weight.T + model.user_bias.weight + model.item_bias.weight.T
+    """A `DotProductBias`'s prediction for every (user, movie) pair: an `(n_users, n_movies)` matrix
+    (one matrix product; proven equal to `model(x)` below)."""
+    res = (model.user_factors.weight @ model.item_factors.weight.T + model.user_bias.weight
+           + model.item_bias.weight.T)
     return res if model.y_range is None else sigmoid_range(res, *model.y_range)
 
 # %% ../nbs/beyond/11_cold_start.ipynb #e4570545
 def dense_loss(model, R, W, wd=3e-4) -> torch.Tensor:
-    "Mean squared error over the observed entries (`W == 1`) of the rating matrix `R`, plus `wd` × the sum of squared parameters."
+    """Mean squared error over the observed entries (`W == 1`) of the rating matrix `R`, plus `wd` ×
+    the sum of squared parameters."""
     wd = check_float(wd, 'wd', lo=0)
-    if R.shape != W.shape: raise ValueError(f'R {tuple(R.shape)} and W {tuple(W.shape)} must have the same shape')
+    if R.shape != W.shape:
+        raise ValueError(f'R {tuple(R.shape)} and W {tuple(W.shape)} must have the same shape')
     if not W.any(): raise ValueError('W has no observed entry (no 1): there is nothing to fit')
     err = ((dense_predictions(model) - R) ** 2 * W).sum() / W.sum()
     return err + wd * sum((p ** 2).sum() for p in model.parameters())
 
 # %% ../nbs/beyond/11_cold_start.ipynb #ecf5c6a0
 def fit_dense(model, R, W, steps=60, opt=None, lr=0.1, wd=3e-4):
-    "Full-batch training of `model` on rating matrix `R` observed where `W == 1`; returns the optimiser (pass it back to continue)."
+    """Full-batch training of `model` on rating matrix `R` observed where `W == 1`; returns the
+    optimiser (pass it back to continue)."""
     steps, lr = check_int(steps, 'steps', lo=0), check_float(lr, 'lr', lo=0, lo_open=True)
     opt = opt or torch.optim.Adam(model.parameters(), lr=lr)
     for _ in range(steps):
@@ -219,50 +288,89 @@ def fit_dense(model, R, W, steps=60, opt=None, lr=0.1, wd=3e-4):
 
 # %% ../nbs/beyond/11_cold_start.ipynb #17eaa586
 def top_n(model, exclude, n=10) -> torch.Tensor:
-    "Per user, the movie columns of the `n` highest predictions among movies where `exclude` is False."
+    """Per user, the movie columns of the `n` highest predictions among movies where `exclude` is
+    False."""
     n = check_int(n, 'n', lo=0, hi=exclude.shape[1])
-    with torch.no_grad(): scores = dense_predictions(model).masked_fill(exclude.bool(), -float('inf'))
+    with torch.no_grad():
+        scores = dense_predictions(model).masked_fill(exclude.bool(), -float('inf'))
     return scores.topk(n, dim=1).indices
 
-# %% ../nbs/beyond/11_cold_start.ipynb #523cc949
-def feedback_loop(base, R, W, niche, n_fans, rounds=4, n_watch=3, n_top=10, recruit=False, noise=0.5, seed=0,
-                  steps=(100, 40), lr=0.05, wd=3e-4) -> pd.DataFrame:
-    """Retrain a copy of `base` on its users' feedback for `rounds` rounds; per round, the share of `niche` columns in non-fans' top `n_top`.
-    The last `n_fans` rows of `R`/`W` are fans who rate every niche movie 5 from round 1. Each round the other (ordinary) users watch
-    their top `n_watch` unseen movies and rate them with their true taste: `base`'s prediction + noise, rounded to 1..5.
-    With `recruit`, an ordinary user who gives a niche movie 4 or 5 becomes a fan."""
+# %% ../nbs/beyond/11_cold_start.ipynb #c11fb002
+def _feedback_inputs(R, W, niche, n_fans, rounds, n_watch, n_top, noise, seed, steps) -> tuple:
+    """`feedback_loop`'s arguments, checked:
+    `(niche, n_fans, rounds, n_watch, n_top, noise, seed, steps)`."""
     n_rows, n_cols = R.shape
-    rounds, n_watch, n_top = check_int(rounds, 'rounds'), check_int(n_watch, 'n_watch', lo=0), check_int(n_top, 'n_top', hi=n_cols)
+    rounds, n_watch, n_top = (check_int(rounds, 'rounds'), check_int(n_watch, 'n_watch', lo=0),
+                              check_int(n_top, 'n_top', hi=n_cols))
     noise, seed = check_float(noise, 'noise', lo=0), check_int(seed, 'seed', lo=0)
-    if not (isinstance(steps, (tuple, list)) and len(steps) == 2): raise TypeError(f'steps must be a pair (first round, later rounds), got {steps!r}')
+    if not (isinstance(steps, (tuple, list)) and len(steps) == 2):
+        raise TypeError(f'steps must be a pair (first round, later rounds), got {steps!r}')
     steps = (check_int(steps[0], 'steps[0]', lo=0), check_int(steps[1], 'steps[1]', lo=0))
     niche = _tensor(niche, torch.long)
     _check_index(niche, n_cols, 'niche', 'Give niche movies as columns of R.')
     n_fans = check_int(n_fans, 'n_fans', lo=0, hi=n_rows - 1)
-    fans_rows = torch.arange(n_rows - n_fans, n_rows)
-    if W[fans_rows].any(): raise ValueError(f'the last {n_fans} rows of W must be empty: they are the fans, who join in round 1')
-    n_ordinary = n_rows - n_fans
+    if W[torch.arange(n_rows - n_fans, n_rows)].any():
+        raise ValueError(f'the last {n_fans} rows of W must be empty: '
+                         f'they are the fans, who join in round 1')
+    return niche, n_fans, rounds, n_watch, n_top, noise, seed, steps
+
+# %% ../nbs/beyond/11_cold_start.ipynb #c11fb003
+def _feedback_start(base, R, W, n_ordinary) -> tuple:
+    """`feedback_loop`'s round 0: `(model, taste, R, W, is_fan, real_seen)`, a copy of `base` to
+    retrain, the ordinary users' true taste (`base`'s predictions), copies of `R` and `W`, the fans
+    (the rows after `n_ordinary`) and the movies each user rated in the real data."""
     model = copy.deepcopy(base)
     with torch.no_grad(): taste = dense_predictions(base)[:n_ordinary]
-    real_seen = W.clone()                # the share is measured among movies each user had not rated in the real data
-    R, W, is_fan = R.clone(), W.clone(), torch.zeros(n_rows, dtype=torch.bool)
-    is_fan[fans_rows] = True
-    gen = torch.Generator().manual_seed(seed)
-    def niche_share():
-        not_fan = ~is_fan[:n_ordinary]
-        return torch.isin(top_n(model, real_seen, n_top)[:n_ordinary][not_fan], niche).float().mean().item()
-    history = [dict(round=0, niche_share=niche_share(), fans=0, niche_ratings_by_ordinary=int(W[:n_ordinary][:, niche].sum()))]
-    opt = None
+    # the share is measured among movies each user had not rated in the real data
+    real_seen = W.clone()
+    R, W, is_fan = R.clone(), W.clone(), torch.zeros(len(R), dtype=torch.bool)
+    is_fan[n_ordinary:] = True
+    return model, taste, R, W, is_fan, real_seen
+
+# %% ../nbs/beyond/11_cold_start.ipynb #c11fb005
+def _niche_share(model, real_seen, is_fan, niche, n_top, n_ordinary) -> float:
+    """Share of `niche` columns in the top `n_top` of the ordinary users who are not fans, among the
+    movies they had not rated in the real data (`real_seen`)."""
+    not_fan = ~is_fan[:n_ordinary]
+    tops = top_n(model, real_seen, n_top)[:n_ordinary][not_fan]
+    return torch.isin(tops, niche).float().mean().item()
+
+# %% ../nbs/beyond/11_cold_start.ipynb #c11fb006
+def _watch_and_rate(model, R, W, taste, n_watch, noise, gen) -> tuple:
+    """Each ordinary user (a row of `taste`) watches their top `n_watch` unseen movies and rates
+    them with their true taste + noise, rounded to 1..5, into `R` and `W`; returns
+    `(watched, stars)`."""
+    n_ordinary = len(taste)
+    watched = top_n(model, W, n_watch)[:n_ordinary]
+    rows = torch.arange(n_ordinary)[:, None].expand_as(watched)
+    stars = (taste[rows, watched]
+             + noise * torch.randn(watched.shape, generator=gen)).round().clamp(1, 5)
+    R[rows, watched], W[rows, watched] = stars, 1.
+    return watched, stars
+
+# %% ../nbs/beyond/11_cold_start.ipynb #523cc949
+def feedback_loop(base, R, W, niche, n_fans, rounds=4, n_watch=3, n_top=10, recruit=False,
+                  noise=0.5, seed=0, steps=(100, 40), lr=0.05, wd=3e-4) -> pd.DataFrame:
+    """Retrain a copy of `base` on its users' feedback for `rounds` rounds; per round, the share of
+    `niche` columns in non-fans' top `n_top`. The last `n_fans` rows of `R`/`W` are fans who rate
+    every niche movie 5 from round 1. Each round the other (ordinary) users watch their top
+    `n_watch` unseen movies and rate them with their true taste: `base`'s prediction + noise,
+    rounded to 1..5. With `recruit`, an ordinary user who gives a niche movie 4 or 5 becomes a
+    fan."""
+    niche, n_fans, rounds, n_watch, n_top, noise, seed, steps = _feedback_inputs(
+        R, W, niche, n_fans, rounds, n_watch, n_top, noise, seed, steps)
+    n_ordinary, gen = len(R) - n_fans, torch.Generator().manual_seed(seed)
+    model, taste, R, W, is_fan, real_seen = _feedback_start(base, R, W, n_ordinary)
+    def record(rnd, fans): return dict(
+        round=rnd, niche_share=_niche_share(model, real_seen, is_fan, niche, n_top, n_ordinary),
+        fans=fans, niche_ratings_by_ordinary=int(W[:n_ordinary][:, niche].sum()))
+    history, opt = [record(0, 0)], torch.optim.Adam(model.parameters(), lr=lr)
     for rnd in range(1, rounds + 1):
         fan_rows = is_fan.nonzero()[:, 0]
         R[fan_rows[:, None], niche], W[fan_rows[:, None], niche] = 5., 1.
-        opt = fit_dense(model, R, W, steps[0] if rnd == 1 else steps[1], opt=opt or torch.optim.Adam(model.parameters(), lr=lr), wd=wd)
-        history.append(dict(round=rnd, niche_share=niche_share(), fans=int(is_fan.sum()),
-                            niche_ratings_by_ordinary=int(W[:n_ordinary][:, niche].sum())))
+        fit_dense(model, R, W, steps[0] if rnd == 1 else steps[1], opt=opt, wd=wd)
+        history.append(record(rnd, int(is_fan.sum())))
         if rnd == rounds: break
-        watched = top_n(model, W, n_watch)[:n_ordinary]
-        rows = torch.arange(n_ordinary)[:, None].expand_as(watched)
-        stars = (taste[rows, watched] + noise * torch.randn(watched.shape, generator=gen)).round().clamp(1, 5)
-        R[rows, watched], W[rows, watched] = stars, 1.
+        watched, stars = _watch_and_rate(model, R, W, taste, n_watch, noise, gen)
         if recruit: is_fan[:n_ordinary] |= (torch.isin(watched, niche) & (stars >= 4)).any(1)
     return pd.DataFrame(history).set_index('round')

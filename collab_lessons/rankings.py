@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from fastcore.basics import patch
 from fastprogress.fastprogress import progress_bar
 from .data import check_int, check_float
 from .trainer import lookup, one_cycle, adamw, set_hypers
@@ -19,81 +20,106 @@ __all__ = ['top_items', 'catalogue_metrics', 'implicit_matrix', 'ease_weights', 
 
 # %% ../nbs/beyond/12_rankings.ipynb #e5a05215
 def top_items(scores, seen=None, k=10) -> torch.Tensor:
-    "Indices of the `k` best-scored items of each row of `scores`, items where `seen` (a bool mask of the same shape) is true excluded."
+    """Indices of the `k` best-scored items of each row of `scores`, items where `seen` (a bool
+    mask of the same shape) is true excluded."""
     k = check_int(k, 'k')
     scores = torch.as_tensor(scores, dtype=torch.float32).clone()
     if k > scores.shape[1]: raise ValueError(f'k={k} exceeds the {scores.shape[1]} items')
     if seen is not None:
         seen = torch.as_tensor(seen)
-        if seen.shape != scores.shape: raise ValueError(f'seen has shape {tuple(seen.shape)}, scores {tuple(scores.shape)}')
+        if seen.shape != scores.shape:
+            raise ValueError(f'seen has shape {tuple(seen.shape)}, scores {tuple(scores.shape)}')
         scores[seen.bool()] = -math.inf
     return scores.topk(k, dim=1).indices
 
 # %% ../nbs/beyond/12_rankings.ipynb #313cdec3
 def catalogue_metrics(top_lists, n_items, popularity) -> dict:
-    "`coverage`: share of the `n_items` that appear in any list; `mean_popularity`: mean `popularity` (e.g. number of training ratings) of the recommended items."
+    """`coverage`: share of the `n_items` that appear in any list; `mean_popularity`: mean
+    `popularity` (e.g. number of training ratings) of the recommended items."""
     n_items = check_int(n_items, 'n_items')
     top = np.asarray(top_lists)
     popularity = np.asarray(popularity, dtype=float)
     if top.ndim != 2 or top.size == 0 or not np.issubdtype(top.dtype, np.integer):
-        raise ValueError(f'top_lists must be a non-empty 2-d array of item indices (one row per user), got shape {top.shape}, dtype {top.dtype}')
-    if top.min() < 0 or top.max() >= n_items: raise ValueError(f'top_lists holds item indices outside [0, {n_items - 1}]')
-    if popularity.shape != (n_items,): raise ValueError(f'popularity must have one value per item, shape ({n_items},), got {popularity.shape}')
-    return {'coverage': len(np.unique(top)) / n_items, 'mean_popularity': float(popularity[top].mean())}
+        raise ValueError('top_lists must be a non-empty 2-d array of item indices (one row per '
+                         f'user), got shape {top.shape}, dtype {top.dtype}')
+    if top.min() < 0 or top.max() >= n_items:
+        raise ValueError(f'top_lists holds item indices outside [0, {n_items - 1}]')
+    if popularity.shape != (n_items,):
+        raise ValueError(f'popularity must have one value per item, shape ({n_items},), '
+                         f'got {popularity.shape}')
+    return {'coverage': len(np.unique(top)) / n_items,
+            'mean_popularity': float(popularity[top].mean())}
 
 # %% ../nbs/beyond/12_rankings.ipynb #1f4a59b5
 def check_interactions(x, n_users, n_items, weight=None) -> tuple:
-    "`(x, n_users, n_items, weight)` checked: `x` an integer `(n, 2)` tensor of `[user_idx, item_idx]` rows inside the sizes, `weight` `None` or `n` finite numbers."
+    """`(x, n_users, n_items, weight)` checked: `x` an integer `(n, 2)` tensor of
+    `[user_idx, item_idx]` rows inside the sizes, `weight` `None` or `n` finite numbers."""
     n_users, n_items = check_int(n_users, 'n_users'), check_int(n_items, 'n_items')
-    if not (isinstance(x, torch.Tensor) and x.ndim == 2 and x.shape[1] == 2 and not x.is_floating_point()
-            and not x.is_complex() and x.dtype != torch.bool):
-        raise ValueError(f'x must be an integer tensor of shape (n, 2) of [user_idx, item_idx] rows (see trainer.encode), '
-                         f'got {type(x).__name__} {tuple(getattr(x, "shape", ()))} {getattr(x, "dtype", "")}')
+    if not (isinstance(x, torch.Tensor) and x.ndim == 2 and x.shape[1] == 2
+            and not x.is_floating_point() and not x.is_complex() and x.dtype != torch.bool):
+        raise ValueError('x must be an integer tensor of shape (n, 2) of [user_idx, item_idx] rows '
+                         f'(see trainer.encode), got {type(x).__name__} '
+                         f'{tuple(getattr(x, "shape", ()))} {getattr(x, "dtype", "")}')
     if len(x) == 0: raise ValueError('x is empty: there are no interactions to learn from')
     x = x.long()
     for col, n, name in ((0, n_users, 'user'), (1, n_items, 'item')):
         lo, hi = int(x[:, col].min()), int(x[:, col].max())
         if lo < 0 or hi >= n:
-            raise ValueError(f'{name} indices in x must be in [0, {n - 1}] (n_{name}s={n}), found {lo if lo < 0 else hi}; '
-                             f'encode ids with trainer.encode and pass n_{name}s=len(vocab[{name!r}])')
-    if weight is not None:
-        if not isinstance(weight, torch.Tensor) or weight.shape != (len(x),):
-            raise ValueError(f'weight must be None or a tensor of shape ({len(x)},), one value per row of x, got {tuple(getattr(weight, "shape", ())) or type(weight).__name__}')
-        weight = weight.double()
-        if not torch.isfinite(weight).all(): raise ValueError(f'weight has {int((~torch.isfinite(weight)).sum())} NaN or infinite values; drop or fill them')
-        if weight.abs().max() > 3e38: raise ValueError('weight has values too large for float32; rescale them')
+            raise ValueError(f'{name} indices in x must be in [0, {n - 1}] (n_{name}s={n}), '
+                             f'found {lo if lo < 0 else hi}; encode ids with trainer.encode '
+                             f'and pass n_{name}s=len(vocab[{name!r}])')
+    if weight is not None: weight = _check_weight(weight, len(x))
     return x, n_users, n_items, weight
+
+# %% ../nbs/beyond/12_rankings.ipynb #1f4a59b5-1
+def _check_weight(weight, n) -> torch.Tensor:
+    "`weight` as float64, checked: a tensor of `n` finite numbers, none too large for float32."
+    if not isinstance(weight, torch.Tensor) or weight.shape != (n,):
+        raise ValueError(f'weight must be None or a tensor of shape ({n},), one value per row of '
+                         f'x, got {tuple(getattr(weight, "shape", ())) or type(weight).__name__}')
+    weight = weight.double()
+    if not torch.isfinite(weight).all():
+        raise ValueError(f'weight has {int((~torch.isfinite(weight)).sum())} NaN or infinite '
+                         'values; drop or fill them')
+    if weight.abs().max() > 3e38:
+        raise ValueError('weight has values too large for float32; rescale them')
+    return weight
 
 # %% ../nbs/beyond/12_rankings.ipynb #d7c5252e
 def confidence(weight, n, slope=0., floor=0.05) -> torch.Tensor:
-    "Matrix entry of each of `n` interactions: 1, or if `slope > 0` and `weight` (e.g. ratings) is given, `1 + slope·z` with `z` the weight standardised over all rows, at least `floor`."
+    """Matrix entry of each of `n` interactions: 1, or if `slope > 0` and `weight` (e.g. ratings) is
+    given, `1 + slope·z` with `z` the weight standardised over all rows, at least `floor`."""
     slope, floor = check_float(slope, 'slope', lo=0), check_float(floor, 'floor', lo=0)
     if weight is None or slope == 0: return torch.ones(n)
     w = torch.as_tensor(weight, dtype=torch.float64)
     if w.shape != (n,): raise ValueError(f'weight must have shape ({n},), got {tuple(w.shape)}')
     sd = w.std(unbiased=False) if n > 1 else torch.tensor(0.)
-    if sd == 0: return torch.ones(n)                       # all equal (e.g. 0/1 implicit data): nothing to emphasise
+    if sd == 0: return torch.ones(n)  # all equal (e.g. 0/1 implicit data): nothing to emphasise
     return (1 + slope * (w - w.mean()) / sd).clamp_min(floor).float()
 
 # %% ../nbs/beyond/12_rankings.ipynb #46dfc704
 def implicit_matrix(x, n_users, n_items, weight=None) -> torch.Tensor:
-    "Sparse float32 `(n_users, n_items)` matrix with `weight` (default 1) at each `[user_idx, item_idx]` row of `x`; a repeated pair counts once, with its largest weight."
+    """Sparse float32 `(n_users, n_items)` matrix with `weight` (default 1) at each
+    `[user_idx, item_idx]` row of `x`; a repeated pair counts once, with its largest weight."""
     x, n_users, n_items, weight = check_interactions(x, n_users, n_items, weight)
     keys, inverse = torch.unique(x[:, 0] * n_items + x[:, 1], return_inverse=True)
     w = torch.ones(len(x), dtype=torch.float64) if weight is None else weight
-    values = torch.full((len(keys),), -math.inf, dtype=torch.float64).scatter_reduce(0, inverse, w, 'amax')
-    return torch.sparse_coo_tensor(torch.stack([keys // n_items, keys % n_items]), values.float(), (n_users, n_items), check_invariants=False).coalesce()
+    values = (torch.full((len(keys),), -math.inf, dtype=torch.float64)
+              .scatter_reduce(0, inverse, w, 'amax'))
+    return torch.sparse_coo_tensor(torch.stack([keys // n_items, keys % n_items]), values.float(),
+                                   (n_users, n_items), check_invariants=False).coalesce()
 
 # %% ../nbs/beyond/12_rankings.ipynb #33cf98cd
 def gram(X, chunk=1024, dense_below=5000) -> torch.Tensor:
-    "`XᵀX` as a dense float32 `(n_items, n_items)` matrix from a sparse `X`, `chunk` users at a time: by dense products for fewer than `dense_below` items, else by sparse ones."
+    """`XᵀX` as a dense float32 `(n_items, n_items)` matrix from a sparse `X`, `chunk` users at a
+    time: by dense products for fewer than `dense_below` items, else by sparse ones."""
     n_users, n_items = X.shape
     G = torch.zeros(n_items, n_items, dtype=torch.float32)
     for start in range(0, n_users, chunk):
         block = X.index_select(0, torch.arange(start, min(start + chunk, n_users)))
         if n_items < dense_below:
             block = block.to_dense(); G.addmm_(block.T, block)
-        else:                                        # large catalogues: cost grows with co-occurrences, not users × items²
+        else:  # large catalogues: cost grows with co-occurrences, not users × items²
             with warnings.catch_warnings():
                 warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')
                 S = torch.sparse.mm(block.t().coalesce(), block).coalesce()
@@ -112,13 +138,18 @@ def _check_lam(lam) -> float:
                          'are 10 to 10,000; pass one of those.')
     return lam
 
+# %% ../nbs/beyond/12_rankings.ipynb #95145d3d-1
 def ease_weights(G, lam) -> torch.Tensor:
-    "EASE's item-item weights `B = I - P·diag(1/diag(P))`, `P = (G + λI)⁻¹`: ridge regression of each item on all others, zero diagonal. Works in place: `G` becomes `B` (memory: one items × items matrix)."
+    """EASE's item-item weights `B = I - P·diag(1/diag(P))`, `P = (G + λI)⁻¹`: ridge regression of
+    each item on all others, zero diagonal. Works in place: `G` becomes `B` (memory: one items ×
+    items matrix)."""
     lam = _check_lam(lam)
-    if not (isinstance(G, torch.Tensor) and G.ndim == 2 and G.shape[0] == G.shape[1] and G.is_floating_point()):
-        raise ValueError(f'G must be a square float tensor XᵀX, got {tuple(getattr(G, "shape", ()))}')
-    G.diagonal().add_(lam)
-    torch.linalg.cholesky(G, out=G)                  # G + λI is positive definite for λ > 0: G now holds its factor L
+    if not (isinstance(G, torch.Tensor) and G.ndim == 2 and G.shape[0] == G.shape[1]
+            and G.is_floating_point()):
+        raise ValueError('G must be a square float tensor XᵀX, '
+                         f'got {tuple(getattr(G, "shape", ()))}')
+    G.diagonal().add_(lam)                           # G + λI is positive definite for λ > 0:
+    torch.linalg.cholesky(G, out=G)                  # G now holds its factor L
     P = torch.cholesky_inverse(G, out=G)             # and now P = (G + λI)⁻¹
     B = P.div_(-torch.diagonal(P).clone())          # column j divided by -P_jj ...
     B.diagonal().zero_()                             # ... and B_jj = 1 - P_jj / P_jj = 0
@@ -126,38 +157,56 @@ def ease_weights(G, lam) -> torch.Tensor:
 
 # %% ../nbs/beyond/12_rankings.ipynb #528fc489
 def _check_users(model, users) -> torch.Tensor:
-    if getattr(model, 'n_users', None) is None: raise RuntimeError(f'{type(model).__name__} is not fitted: call .fit(x, n_users, n_items) or from_state first')
+    if getattr(model, 'n_users', None) is None:
+        raise RuntimeError(f'{type(model).__name__} is not fitted: call .fit(x, n_users, n_items) '
+                           'or from_state first')
     if not isinstance(users, torch.Tensor): users = torch.as_tensor(np.asarray(users))
     if users.ndim != 1 or users.is_floating_point() or users.dtype == torch.bool:
-        raise ValueError(f'users must be a 1-d integer tensor of user indices, got {tuple(users.shape)} {users.dtype}')
+        raise ValueError('users must be a 1-d integer tensor of user indices, '
+                         f'got {tuple(users.shape)} {users.dtype}')
     users = users.long()
     if len(users) and (users.min() < 0 or users.max() >= model.n_users):
         bad = int(users[(users < 0) | (users >= model.n_users)][0])
-        raise IndexError(f'user index {bad} is not in [0, {model.n_users - 1}]: scores work for users seen in training; '
-                         'unknown users need a fallback such as popularity')
+        raise IndexError(f'user index {bad} is not in [0, {model.n_users - 1}]: scores work for '
+                         'users seen in training; unknown users need a fallback such as popularity')
     return users
 
+# %% ../nbs/beyond/12_rankings.ipynb #528fc489-1
 def _check_state(cls, state, tensors) -> tuple:
-    if not isinstance(state, dict) or not isinstance(state.get('config'), dict) or not isinstance(state.get('tensors'), dict):
-        raise ValueError("state must be a dict {'config': dict, 'tensors': dict} as returned by .state()")
+    if (not isinstance(state, dict) or not isinstance(state.get('config'), dict)
+            or not isinstance(state.get('tensors'), dict)):
+        raise ValueError("state must be a dict {'config': dict, 'tensors': dict} "
+                         'as returned by .state()')
     config, ts = state['config'], state['tensors']
-    if config.get('model') != cls.name: raise ValueError(f"state is of model {config.get('model')!r}, not {cls.name!r}: load it with the matching class")
-    missing = [k for k in ('n_users', 'n_items') if k not in config] + [t for t in tensors if t not in ts]
-    if missing: raise KeyError(f'state lacks {missing}; it was not written by {cls.__name__}.state()')
+    if config.get('model') != cls.name:
+        raise ValueError(f"state is of model {config.get('model')!r}, not {cls.name!r}: "
+                         'load it with the matching class')
+    missing = ([k for k in ('n_users', 'n_items') if k not in config]
+               + [t for t in tensors if t not in ts])
+    if missing:
+        raise KeyError(f'state lacks {missing}; it was not written by {cls.__name__}.state()')
     for t in tensors:
-        if not isinstance(ts[t], torch.Tensor): raise ValueError(f"state['tensors'][{t!r}] must be a tensor, got {type(ts[t]).__name__}")
-    return config, check_int(config['n_users'], "config['n_users']"), check_int(config['n_items'], "config['n_items']"), ts
+        if not isinstance(ts[t], torch.Tensor):
+            raise ValueError(f"state['tensors'][{t!r}] must be a tensor, "
+                             f'got {type(ts[t]).__name__}')
+    return (config, check_int(config['n_users'], "config['n_users']"),
+            check_int(config['n_items'], "config['n_items']"), ts)
 
+# %% ../nbs/beyond/12_rankings.ipynb #528fc489-2
 def _check_shape(t, shape, name):
-    if tuple(t.shape) != tuple(shape): raise ValueError(f'{name} has shape {tuple(t.shape)} but the config says {tuple(shape)}: the tensors do not match the config')
-    if t.is_floating_point() and not torch.isfinite(t).all(): raise ValueError(f'{name} holds NaN or infinite values: the saved model is corrupt')
+    if tuple(t.shape) != tuple(shape):
+        raise ValueError(f'{name} has shape {tuple(t.shape)} but the config says {tuple(shape)}: '
+                         'the tensors do not match the config')
+    if t.is_floating_point() and not torch.isfinite(t).all():
+        raise ValueError(f'{name} holds NaN or infinite values: the saved model is corrupt')
 
 # %% ../nbs/beyond/12_rankings.ipynb #8c909e65
 class Ease:
-    """EASE (Steck 2019): the score of item j for a user is `X[user] @ B[:, j]`, with `B` from `ease_weights`.
-    Scores are not ratings: they only order the items of one user (higher = better). `fit` takes `[user_idx, item_idx]`
-    rows; a repeated pair counts once. With `slope > 0` an optional `weight` (e.g. the ratings) sets each entry of `X`
-    (`confidence`); with `slope=0`, the default, every interaction is 1 and `weight` is only checked."""
+    """EASE (Steck 2019): the score of item j for a user is `X[user] @ B[:, j]`, with `B` from
+    `ease_weights`. Scores are not ratings: they only order the items of one user (higher =
+    better). `fit` takes `[user_idx, item_idx]` rows; a repeated pair counts once. With `slope > 0`
+    an optional `weight` (e.g. the ratings) sets each entry of `X` (`confidence`); with `slope=0`,
+    the default, every interaction is 1 and `weight` is only checked."""
     name = 'ease'
     def __init__(self, lam=500., slope=0., max_items=20_000):
         self.lam = _check_lam(lam)
@@ -166,177 +215,242 @@ class Ease:
         self.n_users = self.n_items = None
 
     def hypers(self) -> dict: return dict(lam=self.lam, slope=self.slope, max_items=self.max_items)
-    def __repr__(self): return f'{type(self).__name__}({", ".join(f"{k}={v}" for k, v in self.hypers().items())})'
+    def __repr__(self):
+        return f'{type(self).__name__}({", ".join(f"{k}={v}" for k, v in self.hypers().items())})'
 
-    def fit(self, x, n_users, n_items, weight=None, seed=0, progress=False):
-        "Fit on interactions `x`; `seed` and `progress` are accepted for a common interface (the closed form needs neither)."
-        x, n_users, n_items, weight = check_interactions(x, n_users, n_items, weight)
-        check_int(seed, 'seed', 0, 2**63 - 1)
-        if n_items > self.max_items:
-            gb = 4 * n_items ** 2 / 1e9
-            raise ValueError(f'EASE inverts an n_items x n_items matrix: {n_items:,} items need {gb:.1f} GB for it and a long '
-                             f'fit, over max_items={self.max_items:,}. Use model=\'bpr\' (memory grows linearly with items), '
-                             f'or pass a larger max_items if you have the memory.')
-        X = implicit_matrix(x, n_users, n_items, confidence(weight, len(x), self.slope))
-        self.X, self.B, self.n_users, self.n_items = X, ease_weights(gram(X), self.lam), n_users, n_items
-        return self
+# %% ../nbs/beyond/12_rankings.ipynb #8c909e65-1
+@patch
+def fit(self: Ease, x, n_users, n_items, weight=None, seed=0, progress=False):
+    """Fit on interactions `x`; `seed` and `progress` are accepted for a common interface (the
+    closed form needs neither)."""
+    x, n_users, n_items, weight = check_interactions(x, n_users, n_items, weight)
+    check_int(seed, 'seed', 0, 2**63 - 1)
+    if n_items > self.max_items:
+        gb = 4 * n_items ** 2 / 1e9
+        raise ValueError(f'EASE inverts an n_items x n_items matrix: {n_items:,} items need '
+                         f'{gb:.1f} GB for it and a long fit, over max_items={self.max_items:,}. '
+                         "Use model='bpr' (memory grows linearly with items), or pass a larger "
+                         'max_items if you have the memory.')
+    X = implicit_matrix(x, n_users, n_items, confidence(weight, len(x), self.slope))
+    self.X, self.B, self.n_users, self.n_items = (X, ease_weights(gram(X), self.lam),
+                                                  n_users, n_items)
+    return self
 
-    def scores(self, users) -> torch.Tensor:
-        "float32 `(len(users), n_items)` scores of every item for each user index (not ratings: higher = better)."
-        users = _check_users(self, users)
-        return torch.sparse.mm(self.X.index_select(0, users), self.B)
+# %% ../nbs/beyond/12_rankings.ipynb #8c909e65-2
+@patch
+def scores(self: Ease, users) -> torch.Tensor:
+    """float32 `(len(users), n_items)` scores of every item for each user index (not ratings:
+    higher = better)."""
+    users = _check_users(self, users)
+    return torch.sparse.mm(self.X.index_select(0, users), self.B)
 
-    def item_vectors(self) -> torch.Tensor:
-        "Row i of `B`: how much item i votes for every other item (for cosine similarity of items)."
-        if self.n_items is None: _check_users(self, [])
-        return self.B
+# %% ../nbs/beyond/12_rankings.ipynb #8c909e65-3
+@patch
+def item_vectors(self: Ease) -> torch.Tensor:
+    "Row i of `B`: how much item i votes for every other item (for cosine similarity of items)."
+    if self.n_items is None: _check_users(self, [])
+    return self.B
 
-    def state(self) -> dict:
-        "`{'config', 'tensors'}`: everything `from_state` needs to score again."
-        if self.n_items is None: _check_users(self, [])
-        return {'config': dict(model=self.name, n_users=self.n_users, n_items=self.n_items, **self.hypers()),
-                'tensors': {'B': self.B, 'indices': self.X.indices().T.contiguous(), 'values': self.X.values()}}
+# %% ../nbs/beyond/12_rankings.ipynb #8c909e65-4
+@patch
+def state(self: Ease) -> dict:
+    "`{'config', 'tensors'}`: everything `from_state` needs to score again."
+    if self.n_items is None: _check_users(self, [])
+    return {'config': dict(model=self.name, n_users=self.n_users, n_items=self.n_items,
+                           **self.hypers()),
+            'tensors': {'B': self.B, 'indices': self.X.indices().T.contiguous(),
+                        'values': self.X.values()}}
 
-    @classmethod
-    def from_state(cls, state):
-        "The model `state()` describes; sizes and shapes are checked."
-        config, n_users, n_items, ts = _check_state(cls, state, ('B', 'indices', 'values'))
-        model = cls(**{k: config[k] for k in ('lam', 'slope', 'max_items') if k in config})
-        _check_shape(ts['B'], (n_items, n_items), "tensors['B']")
-        _check_shape(ts['values'], (len(ts['indices']),), "tensors['values']")
-        x, *_ = check_interactions(ts['indices'], n_users, n_items, ts['values'])
-        model.X = torch.sparse_coo_tensor(x.T, ts['values'].float(), (n_users, n_items), check_invariants=False).coalesce()
-        model.B, model.n_users, model.n_items = ts['B'].float(), n_users, n_items
-        return model
+# %% ../nbs/beyond/12_rankings.ipynb #8c909e65-5
+@patch(cls_method=True)
+def from_state(cls: Ease, state):
+    "The model `state()` describes; sizes and shapes are checked."
+    config, n_users, n_items, ts = _check_state(cls, state, ('B', 'indices', 'values'))
+    model = cls(**{k: config[k] for k in ('lam', 'slope', 'max_items') if k in config})
+    _check_shape(ts['B'], (n_items, n_items), "tensors['B']")
+    _check_shape(ts['values'], (len(ts['indices']),), "tensors['values']")
+    x, *_ = check_interactions(ts['indices'], n_users, n_items, ts['values'])
+    model.X = torch.sparse_coo_tensor(x.T, ts['values'].float(), (n_users, n_items),
+                                      check_invariants=False).coalesce()
+    model.B, model.n_users, model.n_items = ts['B'].float(), n_users, n_items
+    return model
 
 # %% ../nbs/beyond/12_rankings.ipynb #06852d9a
 def ranking_scores(model, vocab) -> callable:
-    "A scoring function for `evaluation.ranking_metrics` (pass `items=vocab['item']`): raw user ids → `model.scores` rows."
+    """A scoring function for `evaluation.ranking_metrics` (pass `items=vocab['item']`): raw user
+    ids → `model.scores` rows."""
     def score(users):
         idx = lookup(vocab['user'], users)
-        if (idx < 0).any(): raise KeyError(f'user {np.asarray(users)[idx < 0][0].tolist()!r} is not in the vocab the model was fitted with; unknown users need a fallback such as popularity')
+        if (idx < 0).any():
+            raise KeyError(f'user {np.asarray(users)[idx < 0][0].tolist()!r} is not in the vocab '
+                           'the model was fitted with; unknown users need a fallback such as '
+                           'popularity')
         return model.scores(torch.from_numpy(idx.astype(np.int64))).numpy()
     return score
 
 # %% ../nbs/beyond/12_rankings.ipynb #5ace0205
 def bpr_loss(pos, neg, weight=None) -> torch.Tensor:
-    "BPR's `mean(−log σ(s⁺ − s⁻))`, as binary cross-entropy of the score differences against 1 (optionally weighted per pair)."
-    if not (isinstance(pos, torch.Tensor) and isinstance(neg, torch.Tensor)) or pos.shape != neg.shape:
-        raise ValueError(f'pos and neg must be tensors of the same shape, got {tuple(getattr(pos, "shape", ()))} and {tuple(getattr(neg, "shape", ()))}')
+    """BPR's `mean(−log σ(s⁺ − s⁻))`, as binary cross-entropy of the score differences against 1
+    (optionally weighted per pair)."""
+    if (not (isinstance(pos, torch.Tensor) and isinstance(neg, torch.Tensor))
+            or pos.shape != neg.shape):
+        raise ValueError('pos and neg must be tensors of the same shape, got '
+                         f'{tuple(getattr(pos, "shape", ()))} and '
+                         f'{tuple(getattr(neg, "shape", ()))}')
     diff = pos - neg
     loss = binary_cross_entropy_with_logits(diff, torch.ones_like(diff), reduction='none')
     return loss.mean() if weight is None else (loss * weight).mean()
 
 # %% ../nbs/beyond/12_rankings.ipynb #83321d63
 def sample_negatives(x, n_items, generator=None, seen=None, max_tries=20) -> torch.Tensor:
-    "For each `[user_idx, item_idx]` row of `x`, an item drawn uniformly among those the user has no row with (redrawn up to `max_tries` times; only a user who has seen almost everything can keep a seen one)."
+    """For each `[user_idx, item_idx]` row of `x`, an item drawn uniformly among those the user has
+    no row with (redrawn up to `max_tries` times; only a user who has seen almost everything can
+    keep a seen one)."""
     n_items = check_int(n_items, 'n_items')
-    if seen is None: seen = torch.unique(x[:, 0] * n_items + x[:, 1])          # sorted keys of the pairs seen
+    if seen is None:
+        seen = torch.unique(x[:, 0] * n_items + x[:, 1])    # sorted keys of the pairs seen
     neg = torch.randint(n_items, (len(x),), generator=generator)
-    todo = torch.arange(len(x))                                              # rows whose draw is not checked yet
+    todo = torch.arange(len(x))                             # rows whose draw is not checked yet
     for _ in range(max_tries):
         key = x[todo, 0] * n_items + neg[todo]
-        todo = todo[seen[torch.searchsorted(seen, key).clamp_max(len(seen) - 1)] == key]   # drew a seen item
+        found = torch.searchsorted(seen, key).clamp_max(len(seen) - 1)
+        todo = todo[seen[found] == key]                     # drew a seen item
         if len(todo) == 0: break
         neg[todo] = torch.randint(n_items, (len(todo),), generator=generator)
     return neg
 
 # %% ../nbs/beyond/12_rankings.ipynb #48bce201
 class BPRModel(nn.Module):
-    "Score of `[user_idx, item_idx]` rows: `user·item + item bias` (a user bias would not change a user's ranking)."
+    """Score of `[user_idx, item_idx]` rows: `user·item + item bias` (a user bias would not change a
+    user's ranking)."""
     def __init__(self, n_users, n_items, n_factors=64):
         super().__init__()
-        self.user_factors, self.item_factors = nn.Embedding(n_users, n_factors), nn.Embedding(n_items, n_factors)
+        self.user_factors, self.item_factors = (nn.Embedding(n_users, n_factors),
+                                                nn.Embedding(n_items, n_factors))
         self.item_bias = nn.Embedding(n_items, 1)
     def forward(self, x):
-        return (self.user_factors(x[:, 0]) * self.item_factors(x[:, 1])).sum(1) + self.item_bias(x[:, 1])[:, 0]
+        return ((self.user_factors(x[:, 0]) * self.item_factors(x[:, 1])).sum(1)
+                + self.item_bias(x[:, 1])[:, 0])
 
 # %% ../nbs/beyond/12_rankings.ipynb #99ec87a0
-BPR_RECIPE = dict(n_factors=64, epochs=20, lr=3e-2, wd=0.5, bs=2048, slope=0.5)   # chosen on a validation carve of u1.base
+# chosen on a validation carve of u1.base
+BPR_RECIPE = dict(n_factors=64, epochs=20, lr=3e-2, wd=0.5, bs=2048, slope=0.5)
 
 # %% ../nbs/beyond/12_rankings.ipynb #9e464600
 class BPR:
-    """Bayesian personalised ranking (Rendle et al. 2009): `BPRModel` trained so that each user's items score above
-    items drawn from those they have not touched (`bpr_loss`, `sample_negatives`, one fresh negative per row and
-    epoch), with the lean trainer's `one_cycle` schedule and `adamw` on in-memory batches. Scores are not ratings.
-    Repeated rows count as often as they appear. With `slope > 0` a `weight` (e.g. ratings) weighs each pair's loss
-    by `confidence`."""
+    """Bayesian personalised ranking (Rendle et al. 2009): `BPRModel` trained so that each user's
+    items score above items drawn from those they have not touched (`bpr_loss`, `sample_negatives`,
+    one fresh negative per row and epoch), with the lean trainer's `one_cycle` schedule and `adamw`
+    on in-memory batches. Scores are not ratings. Repeated rows count as often as they appear. With
+    `slope > 0` a `weight` (e.g. ratings) weighs each pair's loss by `confidence`."""
     name = 'bpr'
-    def __init__(self, n_factors=BPR_RECIPE['n_factors'], epochs=BPR_RECIPE['epochs'], lr=BPR_RECIPE['lr'],
-                 wd=BPR_RECIPE['wd'], bs=BPR_RECIPE['bs'], slope=BPR_RECIPE['slope']):
-        self.n_factors, self.epochs = check_int(n_factors, 'n_factors', hi=4096), check_int(epochs, 'epochs', hi=100_000)
-        self.lr, self.wd = check_float(lr, 'lr', lo=0, hi=10, lo_open=True), check_float(wd, 'wd', lo=0, hi=1000)
+    def __init__(self, n_factors=BPR_RECIPE['n_factors'], epochs=BPR_RECIPE['epochs'],
+                 lr=BPR_RECIPE['lr'], wd=BPR_RECIPE['wd'], bs=BPR_RECIPE['bs'],
+                 slope=BPR_RECIPE['slope']):
+        self.n_factors, self.epochs = (check_int(n_factors, 'n_factors', hi=4096),
+                                       check_int(epochs, 'epochs', hi=100_000))
+        self.lr, self.wd = (check_float(lr, 'lr', lo=0, hi=10, lo_open=True),
+                            check_float(wd, 'wd', lo=0, hi=1000))
         self.bs, self.slope = check_int(bs, 'bs'), check_float(slope, 'slope', lo=0)
         self.n_users = self.n_items = None
 
-    def hypers(self) -> dict: return dict(n_factors=self.n_factors, epochs=self.epochs, lr=self.lr, wd=self.wd, bs=self.bs, slope=self.slope)
+    def hypers(self) -> dict:
+        return dict(n_factors=self.n_factors, epochs=self.epochs, lr=self.lr, wd=self.wd,
+                    bs=self.bs, slope=self.slope)
     def __repr__(self): return f'BPR({", ".join(f"{k}={v}" for k, v in self.hypers().items())})'
 
-    def fit(self, x, n_users, n_items, weight=None, seed=0, progress=False):
-        "Train from a seeded start (`seed` fixes the initial weights, the batches and the negatives); `self.history` holds the mean loss of each epoch."
-        x, n_users, n_items, weight = check_interactions(x, n_users, n_items, weight)
-        seed = check_int(seed, 'seed', 0, 2**63 - 1)
-        w = None if weight is None or self.slope == 0 else confidence(weight, len(x), self.slope)
-        gen = torch.Generator().manual_seed(seed)
-        net = BPRModel(n_users, n_items, self.n_factors)
-        with torch.no_grad():
-            for p in net.parameters(): p.normal_(0, 0.01, generator=gen)
-        opt, seen = adamw(net, self.lr, self.wd), torch.unique(x[:, 0] * n_items + x[:, 1])
-        n, step = len(x), 0
-        total = self.epochs * math.ceil(n / self.bs)
-        self.history = []
-        for epoch in (progress_bar(range(self.epochs)) if progress else range(self.epochs)):
-            neg, loss_sum = sample_negatives(x, n_items, gen, seen), 0.
-            for idx in torch.randperm(n, generator=gen).split(self.bs):
-                set_hypers(opt, *one_cycle(step / total, self.lr))
-                out = net(torch.cat([x[idx], torch.stack([x[idx, 0], neg[idx]], 1)]))     # positives, then negatives
-                loss = bpr_loss(*out.split(len(idx)), None if w is None else w[idx])
-                if not torch.isfinite(loss): raise FloatingPointError(f'BPR loss became {loss.item()} at epoch {epoch}: lower lr (now {self.lr})')
-                opt.zero_grad(); loss.backward(); opt.step()
-                step += 1; loss_sum += loss.item() * len(idx)
-            self.history.append(loss_sum / n)
-        self.P, self.Q, self.b = (net.user_factors.weight.detach().clone(), net.item_factors.weight.detach().clone(),
-                                  net.item_bias.weight.detach()[:, 0].clone())
-        self.n_users, self.n_items = n_users, n_items
-        return self
+# %% ../nbs/beyond/12_rankings.ipynb #9e464600-1
+@patch
+def fit(self: BPR, x, n_users, n_items, weight=None, seed=0, progress=False):
+    """Train from a seeded start (`seed` fixes the initial weights, the batches and the negatives);
+    `self.history` holds the mean loss of each epoch."""
+    x, n_users, n_items, weight = check_interactions(x, n_users, n_items, weight)
+    seed = check_int(seed, 'seed', 0, 2**63 - 1)
+    w = None if weight is None or self.slope == 0 else confidence(weight, len(x), self.slope)
+    gen = torch.Generator().manual_seed(seed)
+    net = BPRModel(n_users, n_items, self.n_factors)
+    with torch.no_grad():
+        for p in net.parameters(): p.normal_(0, 0.01, generator=gen)
+    self._train(net, x, n_items, w, gen, progress)
+    self.P, self.Q, self.b = (net.user_factors.weight.detach().clone(),
+                              net.item_factors.weight.detach().clone(),
+                              net.item_bias.weight.detach()[:, 0].clone())
+    self.n_users, self.n_items = n_users, n_items
+    return self
 
-    def scores(self, users) -> torch.Tensor:
-        "float32 `(len(users), n_items)` scores `P[u]·Q + b` (not ratings: higher = better)."
-        users = _check_users(self, users)
-        return self.P[users] @ self.Q.T + self.b
+# %% ../nbs/beyond/12_rankings.ipynb #9e464600-2
+@patch
+def _train(self: BPR, net, x, n_items, w, gen, progress=False):
+    """`fit`'s loop over `epochs`: `adamw` steps on `bpr_loss`, the learning rate and momentum set
+    by `one_cycle`; `self.history` gets each epoch's mean loss."""
+    opt, seen = adamw(net, self.lr, self.wd), torch.unique(x[:, 0] * n_items + x[:, 1])
+    n, step = len(x), 0
+    total = self.epochs * math.ceil(n / self.bs)
+    self.history = []
+    for epoch in (progress_bar(range(self.epochs)) if progress else range(self.epochs)):
+        neg, loss_sum = sample_negatives(x, n_items, gen, seen), 0.
+        for idx in torch.randperm(n, generator=gen).split(self.bs):
+            set_hypers(opt, *one_cycle(step / total, self.lr))
+            out = net(torch.cat([x[idx],                                    # positives,
+                                 torch.stack([x[idx, 0], neg[idx]], 1)]))  # then negatives
+            loss = bpr_loss(*out.split(len(idx)), None if w is None else w[idx])
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f'BPR loss became {loss.item()} at epoch {epoch}: '
+                                         f'lower lr (now {self.lr})')
+            opt.zero_grad(); loss.backward(); opt.step()
+            step += 1; loss_sum += loss.item() * len(idx)
+        self.history.append(loss_sum / n)
 
-    def item_vectors(self) -> torch.Tensor:
-        "The item factors, `(n_items, n_factors)`."
-        if self.n_items is None: _check_users(self, [])
-        return self.Q
+# %% ../nbs/beyond/12_rankings.ipynb #9e464600-3
+@patch
+def scores(self: BPR, users) -> torch.Tensor:
+    "float32 `(len(users), n_items)` scores `P[u]·Q + b` (not ratings: higher = better)."
+    users = _check_users(self, users)
+    return self.P[users] @ self.Q.T + self.b
 
-    def state(self) -> dict:
-        "`{'config', 'tensors'}`: everything `from_state` needs to score again."
-        if self.n_items is None: _check_users(self, [])
-        return {'config': dict(model=self.name, n_users=self.n_users, n_items=self.n_items, **self.hypers()),
-                'tensors': {'user_factors': self.P, 'item_factors': self.Q, 'item_bias': self.b}}
+# %% ../nbs/beyond/12_rankings.ipynb #9e464600-4
+@patch
+def item_vectors(self: BPR) -> torch.Tensor:
+    "The item factors, `(n_items, n_factors)`."
+    if self.n_items is None: _check_users(self, [])
+    return self.Q
 
-    @classmethod
-    def from_state(cls, state):
-        "The model `state()` describes; sizes and shapes are checked."
-        config, n_users, n_items, ts = _check_state(cls, state, ('user_factors', 'item_factors', 'item_bias'))
-        model = cls(**{k: config[k] for k in ('n_factors', 'epochs', 'lr', 'wd', 'bs', 'slope') if k in config})
-        _check_shape(ts['user_factors'], (n_users, model.n_factors), "tensors['user_factors']")
-        _check_shape(ts['item_factors'], (n_items, model.n_factors), "tensors['item_factors']")
-        _check_shape(ts['item_bias'], (n_items,), "tensors['item_bias']")
-        model.P, model.Q, model.b = ts['user_factors'].float(), ts['item_factors'].float(), ts['item_bias'].float()
-        model.n_users, model.n_items = n_users, n_items
-        return model
+# %% ../nbs/beyond/12_rankings.ipynb #9e464600-5
+@patch
+def state(self: BPR) -> dict:
+    "`{'config', 'tensors'}`: everything `from_state` needs to score again."
+    if self.n_items is None: _check_users(self, [])
+    return {'config': dict(model=self.name, n_users=self.n_users, n_items=self.n_items,
+                           **self.hypers()),
+            'tensors': {'user_factors': self.P, 'item_factors': self.Q, 'item_bias': self.b}}
+
+# %% ../nbs/beyond/12_rankings.ipynb #9e464600-6
+@patch(cls_method=True)
+def from_state(cls: BPR, state):
+    "The model `state()` describes; sizes and shapes are checked."
+    config, n_users, n_items, ts = _check_state(cls, state, ('user_factors', 'item_factors',
+                                                             'item_bias'))
+    model = cls(**{k: config[k] for k in ('n_factors', 'epochs', 'lr', 'wd', 'bs', 'slope')
+                   if k in config})
+    _check_shape(ts['user_factors'], (n_users, model.n_factors), "tensors['user_factors']")
+    _check_shape(ts['item_factors'], (n_items, model.n_factors), "tensors['item_factors']")
+    _check_shape(ts['item_bias'], (n_items,), "tensors['item_bias']")
+    model.P, model.Q, model.b = (ts['user_factors'].float(), ts['item_factors'].float(),
+                                 ts['item_bias'].float())
+    model.n_users, model.n_items = n_users, n_items
+    return model
 
 # %% ../nbs/beyond/12_rankings.ipynb #cb0cc4b6
-RANK_RECIPE = dict(lam=500., slope=0.5)       # chosen on validation splits carved from u1.base ... u5.base
+# chosen on validation splits carved from u1.base ... u5.base
+RANK_RECIPE = dict(lam=500., slope=0.5)
 
 # %% ../nbs/beyond/12_rankings.ipynb #9610037e
 class Rank(Ease):
-    """The best ranker of the lesson: EASE on a rating-weighted matrix. Each interaction enters `X` as
-    `1 + slope·z` (`z` = its rating standardised over all training rows, floor 0.05), so a 5-star rating weighs about
-    twice a 3-star one and a 1-star one almost nothing. `lam` and `slope` were chosen on validation splits carved from
-    u1.base … u5.base (never the test files). Without `weight` (implicit data) it is plain EASE with this `lam`.
-    Scores are not ratings."""
+    """The best ranker of the lesson: EASE on a rating-weighted matrix. Each interaction enters `X`
+    as `1 + slope·z` (`z` = its rating standardised over all training rows, floor 0.05), so a 5-star
+    rating weighs about twice a 3-star one and a 1-star one almost nothing. `lam` and `slope` were
+    chosen on validation splits carved from u1.base … u5.base (never the test files). Without
+    `weight` (implicit data) it is plain EASE with this `lam`. Scores are not ratings."""
     name = 'rank'
-    def __init__(self, lam=RANK_RECIPE['lam'], slope=RANK_RECIPE['slope'], max_items=20_000): super().__init__(lam, slope, max_items)
+    def __init__(self, lam=RANK_RECIPE['lam'], slope=RANK_RECIPE['slope'], max_items=20_000):
+        super().__init__(lam, slope, max_items)
