@@ -5,9 +5,11 @@
 # %% ../nbs/beyond/13_bayes.ipynb #4e957799
 from __future__ import annotations
 import math, time, warnings
+from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import torch
+from fastcore.basics import patch
 from fastprogress.fastprogress import progress_bar
 import torch.nn.functional as F
 from torch import nn
@@ -26,7 +28,8 @@ __all__ = ['gaussian_posterior', 'gaussian_draw', 'conjugate_gradients', 'Rating
 
 # %% ../nbs/beyond/13_bayes.ipynb #efa8dd5e
 def gamma_draw(shape, rate, gen) -> torch.Tensor:
-    "Draws from Gamma(`shape`, `rate`) (shape >= 1) with a seeded `torch.Generator` (Marsaglia & Tsang's method)."
+    """Draws from Gamma(`shape`, `rate`) (shape >= 1) with a seeded `torch.Generator` (Marsaglia &
+    Tsang's method)."""
     rate = torch.as_tensor(rate, dtype=torch.float64)
     shape = torch.as_tensor(shape, dtype=torch.float64).expand_as(rate)
     if (shape < 1).any(): raise ValueError(f'gamma_draw needs shape >= 1, got {shape.min().item()}')
@@ -36,36 +39,42 @@ def gamma_draw(shape, rate, gen) -> torch.Tensor:
         x = torch.randn(rate.shape, generator=gen, dtype=torch.float64)
         v = (1 + c * x) ** 3
         u = torch.rand(rate.shape, generator=gen, dtype=torch.float64)
-        ok = (v > 0) & (torch.log(u) < 0.5 * x ** 2 + d - d * v + d * torch.log(v.clamp_min(1e-300)))
+        ok = (v > 0) & (torch.log(u) < 0.5 * x ** 2 + d - d * v
+                        + d * torch.log(v.clamp_min(1e-300)))
         out[ok & todo] = (d * v)[ok & todo]; todo &= ~ok
     return out / rate
 
 # %% ../nbs/beyond/13_bayes.ipynb #efc5733c
 def normal_gamma_draw(theta, gen, a0=1., b0=1., m0=0., g0=1.) -> tuple:
-    "Per column of `theta` (n, K): a draw of (mean, precision) from the Normal-Gamma posterior given the n rows."
+    """Per column of `theta` (n, K): a draw of (mean, precision) from the Normal-Gamma posterior
+    given the n rows."""
     n = theta.shape[0]
     xbar = theta.mean(0)
     gn, an = g0 + n, a0 + n / 2
     mn = (g0 * m0 + n * xbar) / gn
     bn = b0 + 0.5 * ((theta - xbar) ** 2).sum(0) + g0 * n * (xbar - m0) ** 2 / (2 * gn)
     prec = gamma_draw(an, bn, gen)
-    return mn + torch.randn(theta.shape[1], generator=gen, dtype=theta.dtype) / torch.sqrt(gn * prec), prec
+    return (mn + torch.randn(theta.shape[1], generator=gen, dtype=theta.dtype)
+            / torch.sqrt(gn * prec), prec)
 
 # %% ../nbs/beyond/13_bayes.ipynb #69fc5c82
 def gaussian_posterior(prec, rhs, chol=None) -> tuple:
-    "Mean `prec⁻¹ rhs` and the Cholesky factor L of `prec` (prec = L Lᵀ) for a batch of (K, K) precisions and (K,) right-hand sides."
+    """Mean `prec⁻¹ rhs` and the Cholesky factor L of `prec` (prec = L Lᵀ) for a batch of (K, K)
+    precisions and (K,) right-hand sides."""
     L = torch.linalg.cholesky(prec) if chol is None else chol
     return torch.cholesky_solve(rhs.unsqueeze(-1), L).squeeze(-1), L
 
 def gaussian_draw(prec, rhs, gen, chol=None) -> torch.Tensor:
-    "One draw per batch row of x ~ N(prec⁻¹ rhs, prec⁻¹), by batched Cholesky: mean + L⁻ᵀε, whose covariance is (L Lᵀ)⁻¹."
+    """One draw per batch row of x ~ N(prec⁻¹ rhs, prec⁻¹), by batched Cholesky: mean + L⁻ᵀε, whose
+    covariance is (L Lᵀ)⁻¹."""
     mean, L = gaussian_posterior(prec, rhs, chol)
     eps = torch.randn(rhs.shape, generator=gen, dtype=rhs.dtype).unsqueeze(-1)
     return mean + torch.linalg.solve_triangular(L.mT, eps, upper=True).squeeze(-1)
 
 # %% ../nbs/beyond/13_bayes.ipynb #fb1e02e6
 def conjugate_gradients(matvec, b, x0, precond=None, tol=1e-3, max_iter=500) -> tuple:
-    "Solve A x = b for symmetric positive definite A given as `matvec`, from `x0`; stop at ‖b - Ax‖ <= tol·‖b‖. Returns (x, iterations)."
+    """Solve A x = b for symmetric positive definite A given as `matvec`, from `x0`; stop at
+    ‖b - Ax‖ <= tol·‖b‖. Returns (x, iterations)."""
     precond = precond or (lambda v: v)
     x = x0.clone(); r = b - matvec(x); z = precond(r); p = z.clone()
     rz, stop = (r * z).sum(), tol * b.norm()
@@ -79,12 +88,16 @@ def conjugate_gradients(matvec, b, x0, precond=None, tol=1e-3, max_iter=500) -> 
 
 # %% ../nbs/beyond/13_bayes.ipynb #6c3f6446
 def _csr(rows, cols, vals, shape):
-    return torch.sparse_coo_tensor(torch.stack([rows, cols]), vals, shape).coalesce().to_sparse_csr()
+    with warnings.catch_warnings():                  # PyTorch's notices that sparse CSR is in beta
+        warnings.filterwarnings('ignore', message='Sparse (CSR tensor support|invariant checks)')
+        return (torch.sparse_coo_tensor(torch.stack([rows, cols]), vals, shape).coalesce()
+                .to_sparse_csr())
 
 def _bmv(M, v): return torch.bmm(M, v.unsqueeze(2)).squeeze(2)
 
 def _inv_from_chol(L):
-    Li = torch.linalg.solve_triangular(L, torch.eye(L.shape[-1], dtype=L.dtype).expand_as(L), upper=False)
+    Li = torch.linalg.solve_triangular(L, torch.eye(L.shape[-1], dtype=L.dtype).expand_as(L),
+                                       upper=False)
     return Li.mT @ Li
 
 # %% ../nbs/beyond/13_bayes.ipynb #ccb99270
@@ -93,13 +106,15 @@ class RatingMatrices:
     (users); `reweight` sets each rating's noise precision. `N` maps the extra vectors (one per
     rated id if `implicit`, then one per column of `features`) to each row's sum of them."""
     def __init__(self, rows, cols, r, n_rows, n_cols, implicit=True, features=None):
-        n = len(r)
-        cnt_r = torch.bincount(rows, minlength=n_rows).to(r.dtype)
-        self.R = _csr(rows, cols, torch.arange(n, dtype=r.dtype), (n_rows, n_cols))    # its values: each entry's row of x, for reweight
-        if self.R.values().numel() != n: raise ValueError('repeated (row, col) pairs: average them first (BayesMF.fit refuses them too)')
+        n, cnt_r = len(r), torch.bincount(rows, minlength=n_rows).to(r.dtype)
+        # R's values: each entry's row of x, for reweight
+        self.R = _csr(rows, cols, torch.arange(n, dtype=r.dtype), (n_rows, n_cols))
+        if self.R.values().numel() != n:
+            raise ValueError('repeated (row, col) pairs: average them first '
+                             '(BayesMF.fit refuses them too)')
         self.order, self.r = self.R.values().long(), r
         w = 1 / cnt_r.clamp_min(1)[rows].sqrt()
-        keep = slice(None) if implicit else slice(0)          # N's columns: the rated ids (implicit) ...
+        keep = slice(None) if implicit else slice(0)     # N's columns: the rated ids (implicit) ...
         nr, nc, nw = rows[keep], cols[keep], w[keep]
         self.n_implicit = n_extra = n_cols if implicit else 0
         if features is not None:                               # ... then one per side feature
@@ -111,14 +126,29 @@ class RatingMatrices:
         self.N, self.NT = _csr(nr, nc, nw, shape), _csr(nc, nr, nw, shape[::-1])
         self.N2T = _csr(nc, nr, nw * nw, shape[::-1])
         self.reweight(torch.ones(n, dtype=r.dtype))
-    def _like_R(self, values): return torch.sparse_csr_tensor(self.R.crow_indices(), self.R.col_indices(), values, self.R.shape)
-    def reweight(self, w):
-        "Noise precision `w` of each rating (in x's row order): Rw holds w, Rrw holds w·r, and `noise` is scaled by √w."
-        wo = w[self.order]
-        self.Rw, self.Rrw, self.sqrt_w = self._like_R(wo), self._like_R(wo * self.r[self.order]), wo.sqrt()
-    def noise(self, gen):
-        "The rating pattern with N(0, w) values: the perturbation of the data term in perturb-then-solve."
-        return self._like_R(torch.randn(self.order.shape, generator=gen, dtype=self.r.dtype) * self.sqrt_w)
+
+# %% ../nbs/beyond/13_bayes.ipynb #rm-like
+@patch
+def _like_R(self: RatingMatrices, values):
+    return torch.sparse_csr_tensor(self.R.crow_indices(), self.R.col_indices(), values,
+                                   self.R.shape)
+
+# %% ../nbs/beyond/13_bayes.ipynb #rm-rew
+@patch
+def reweight(self: RatingMatrices, w):
+    """Noise precision `w` of each rating (in x's row order): Rw holds w, Rrw holds w·r, and `noise`
+    is scaled by √w."""
+    wo = w[self.order]
+    self.Rw, self.Rrw, self.sqrt_w = (self._like_R(wo), self._like_R(wo * self.r[self.order]),
+                                      wo.sqrt())
+
+# %% ../nbs/beyond/13_bayes.ipynb #rm-noise
+@patch
+def noise(self: RatingMatrices, gen):
+    """The rating pattern with N(0, w) values: the perturbation of the data term in
+    perturb-then-solve."""
+    return self._like_R(torch.randn(self.order.shape, generator=gen, dtype=self.r.dtype)
+                        * self.sqrt_w)
 
 # %% ../nbs/beyond/13_bayes.ipynb #b14d0a01
 _MAX_RATING = 1e6   # |rating| the priors tolerate (the sampler's Cholesky fails from about 1e8)
@@ -191,226 +221,387 @@ def _stacked_prior(first, rest, n_first, n):
     return tuple(torch.cat([a.expand(n_first, -1), b.expand(n - n_first, -1)]) for a, b in zip(first, rest))
 
 
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-chkrr
+def _check_rating_range(rating_range):
+    "None, or `rating_range` as a (low, high) tuple of floats with low < high."
+    if rating_range is None: return None
+    if not (isinstance(rating_range, (tuple, list)) and len(rating_range) == 2):
+        raise ValueError(f'rating_range must be (low, high) or None, got {rating_range!r}')
+    rating_range = (check_float(rating_range[0], 'rating_range[0]'),
+                    check_float(rating_range[1], 'rating_range[1]'))
+    if rating_range[0] >= rating_range[1]:
+        raise ValueError(f'rating_range must be (low, high) with low < high, got {rating_range!r}')
+    return rating_range
+
 # %% ../nbs/beyond/13_bayes.ipynb #17126eb7
 class BayesMF:
-    "Bayesian matrix factorisation with implicit feedback on both sides and per-user, per-movie noise, sampled by blocked Gibbs; predicts the posterior mean."
-    def __init__(self, n_factors=10, n_samples=250, burn_in=50, implicit=True, seed=0, rating_range=(1., 5.), thin=1, cg_tol=1e-3,
-                 init_std=0.1, num_threads=1, n_chains=1, noise_shape=8.):
-        self.n_factors, self.n_samples = check_int(n_factors, 'n_factors', 1), check_int(n_samples, 'n_samples', 1)
+    """Bayesian matrix factorisation with implicit feedback on both sides and per-user, per-movie
+    noise, sampled by blocked Gibbs; predicts the posterior mean."""
+    def __init__(self, n_factors=10, n_samples=250, burn_in=50, implicit=True, seed=0,
+                 rating_range=(1., 5.), thin=1, cg_tol=1e-3, init_std=0.1, num_threads=1,
+                 n_chains=1, noise_shape=8.):
+        self.n_factors = check_int(n_factors, 'n_factors', 1)
+        self.n_samples = check_int(n_samples, 'n_samples', 1)
         self.burn_in, self.thin = check_int(burn_in, 'burn_in', 0), check_int(thin, 'thin', 1)
         self.seed = check_int(seed, 'seed', 0, 2**63 - 1)
         self.n_chains = check_int(n_chains, 'n_chains', 1)
-        if not isinstance(implicit, bool): raise TypeError(f'implicit must be True or False, got {implicit!r}')
-        if rating_range is not None:
-            if not (isinstance(rating_range, (tuple, list)) and len(rating_range) == 2): raise ValueError(f'rating_range must be (low, high) or None, got {rating_range!r}')
-            rating_range = (check_float(rating_range[0], 'rating_range[0]'), check_float(rating_range[1], 'rating_range[1]'))
-            if rating_range[0] >= rating_range[1]: raise ValueError(f'rating_range must be (low, high) with low < high, got {rating_range!r}')
-        self.implicit, self.rating_range = implicit, rating_range
+        if not isinstance(implicit, bool):
+            raise TypeError(f'implicit must be True or False, got {implicit!r}')
+        self.implicit, self.rating_range = implicit, _check_rating_range(rating_range)
         self.cg_tol = check_float(cg_tol, 'cg_tol', 0, 1, lo_open=True, hi_open=True)
         self.init_std = check_float(init_std, 'init_std', 0, lo_open=True)
         self.num_threads = None if num_threads is None else check_int(num_threads, 'num_threads', 1)
-        # noise precision of rating (u, i) is τ_u·κ_i, each Gamma(noise_shape, ·) a priori (smaller: raters and movies differ more); None: one τ for all
-        self.noise_shape = None if noise_shape is None else check_float(noise_shape, 'noise_shape', 0, lo_open=True)
+        # noise precision of rating (u, i) is τ_u·κ_i, each Gamma(noise_shape, ·) a priori
+        # (smaller: raters and movies differ more); None: one τ for all
+        self.noise_shape = (None if noise_shape is None
+                            else check_float(noise_shape, 'noise_shape', 0, lo_open=True))
 
-    def config(self) -> dict:
-        return dict(n_factors=self.n_factors, n_samples=self.n_samples, burn_in=self.burn_in, implicit=self.implicit, seed=self.seed,
-                    rating_range=None if self.rating_range is None else list(self.rating_range), thin=self.thin, cg_tol=self.cg_tol,
-                    init_std=self.init_std, num_threads=self.num_threads, n_chains=self.n_chains, noise_shape=self.noise_shape)
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-chkx
+@patch
+def _check_x(self: BayesMF, x, n_users, n_items, name='x'):
+    if not (isinstance(x, torch.Tensor) and x.ndim == 2 and x.shape[1] == 2
+            and not x.is_floating_point()):
+        raise ValueError(f'{name} must be an integer tensor of shape (n, 2) of [user_idx, item_idx] rows, '
+                         f'got {getattr(x, "shape", type(x))}')
+    if len(x) and (x.min() < 0 or x[:, 0].max() >= n_users or x[:, 1].max() >= n_items):
+        raise ValueError(f'{name} has indices outside [0, {n_users}) x [0, {n_items}): map unknown '
+                         'users/items elsewhere (e.g. a fallback)')
 
-    def _check_x(self, x, n_users, n_items, name='x'):
-        if not (isinstance(x, torch.Tensor) and x.ndim == 2 and x.shape[1] == 2 and not x.is_floating_point()):
-            raise ValueError(f'{name} must be an integer tensor of shape (n, 2) of [user_idx, item_idx] rows, got {getattr(x, "shape", type(x))}')
-        if len(x) and (x.min() < 0 or x[:, 0].max() >= n_users or x[:, 1].max() >= n_items):
-            raise ValueError(f'{name} has indices outside [0, {n_users}) x [0, {n_items}): map unknown users/items elsewhere (e.g. a fallback)')
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-cfg
+@patch
+def config(self: BayesMF) -> dict:
+    return dict(n_factors=self.n_factors, n_samples=self.n_samples, burn_in=self.burn_in,
+                implicit=self.implicit, seed=self.seed,
+                rating_range=None if self.rating_range is None else list(self.rating_range),
+                thin=self.thin, cg_tol=self.cg_tol, init_std=self.init_std,
+                num_threads=self.num_threads, n_chains=self.n_chains, noise_shape=self.noise_shape)
 
-    def _side_step(self, own, imp, other, S, hyp_own, hyp_imp, mu, gen):
-        "Draw (own, imp) of one side given the other side's vectors `other` (rows x K, K = 1 + n_factors); S's weights are the ratings' noise precisions."
-        K = own.shape[1]
-        x = other.clone(); x[:, 0] = 1.                                     # features (1, q_i) ...
-        off = mu + other[:, 0]                                              # ... and offset mu + c_i
-        H = (S.Rw @ (x.unsqueeze(2) * x.unsqueeze(1)).reshape(-1, K * K)).reshape(-1, K, K)   # Σ_i w_ui x_i x_iᵀ per row
-        g0 = S.Rrw @ x - S.Rw @ (off.unsqueeze(1) * x)                     # Σ_i w_ui (r - mu - c_i) x_i per row
-        m_own, l_own = hyp_own
-        G = H + torch.diag_embed(l_own.expand_as(own))                      # posterior precision of each own vector
-        LG = torch.linalg.cholesky(G)
-        its = 0
-        if imp.shape[0]:
-            # (own, imp) jointly: imp with own integrated out (a Gaussian marginal), then own given imp
-            Gi = _inv_from_chol(LG)
-            E = torch.diag_embed(l_own.expand_as(own)) - l_own.unsqueeze(1) * Gi * l_own     # Λ - Λ G⁻¹ Λ
-            g = g0 + S.noise(gen) @ x + _bmv(H, torch.randn(own.shape, generator=gen, dtype=own.dtype) / l_own.sqrt())
-            data = l_own * _bmv(Gi, g) - _bmv(E, m_own.expand_as(own))
-            m_imp, l_imp = hyp_imp
-            rhs = S.NT @ data + l_imp * m_imp + l_imp.sqrt() * torch.randn(imp.shape, generator=gen, dtype=imp.dtype)
-            B = (S.N2T @ E.reshape(-1, K * K)).reshape(-1, K, K) + torch.diag_embed(l_imp.expand_as(imp))   # block diagonal of A
-            Bi = _inv_from_chol(torch.linalg.cholesky(B))
-            imp, its = conjugate_gradients(lambda v: S.NT @ _bmv(E, S.N @ v) + l_imp * v, rhs, imp, lambda v: _bmv(Bi, v), self.cg_tol)
-            g0 = g0 - _bmv(H, S.N @ imp)
-        own = gaussian_draw(G, g0 + l_own * m_own, gen, chol=LG)
-        return own, imp, its
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-side
+@patch
+def _side_step(self: BayesMF, own, imp, other, S, hyp_own, hyp_imp, mu, gen):
+    """Draw (own, imp) of one side given the other side's vectors `other` (rows x K,
+    K = 1 + n_factors); S's weights are the ratings' noise precisions."""
+    K = own.shape[1]
+    x = other.clone(); x[:, 0] = 1.                                     # features (1, q_i) ...
+    off = mu + other[:, 0]                                              # ... and offset mu + c_i
+    # Σ_i w_ui x_i x_iᵀ per row, and Σ_i w_ui (r - mu - c_i) x_i per row
+    H = (S.Rw @ (x.unsqueeze(2) * x.unsqueeze(1)).reshape(-1, K * K)).reshape(-1, K, K)
+    g0 = S.Rrw @ x - S.Rw @ (off.unsqueeze(1) * x)
+    m_own, l_own = hyp_own
+    G = H + torch.diag_embed(l_own.expand_as(own))      # posterior precision of each own vector
+    LG = torch.linalg.cholesky(G)
+    its = 0
+    if imp.shape[0]:
+        # (own, imp) jointly: imp with own integrated out (a Gaussian marginal), then own given imp
+        imp, its = self._draw_implicit(own, imp, x, H, LG, g0, S, hyp_own, hyp_imp, gen)
+        g0 = g0 - _bmv(H, S.N @ imp)
+    own = gaussian_draw(G, g0 + l_own * m_own, gen, chol=LG)
+    return own, imp, its
 
-    def fit(self, x, y, n_users, n_items, progress=False, valid=None, log_every=10, user_features=None, item_features=None) -> 'BayesMF':
-        """Sample the posterior given ratings `y` of `x`'s [user_idx, item_idx] rows; `valid=(x, y)` records RMSE vs samples in `history`.
-        `user_features` (`item_features`): a float tensor, one row per user (item) index, e.g. from `feature_matrix`."""
-        old = torch.get_num_threads()
-        if self.num_threads is not None: torch.set_num_threads(self.num_threads)   # tiny batched ops: 1 thread is faster and steadier
-        try: return self._fit(x, y, n_users, n_items, progress, valid, log_every, user_features, item_features)
-        except torch.linalg.LinAlgError as e: raise _not_positive_definite(e, y) from e
-        finally: torch.set_num_threads(old)
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-imp
+@patch
+def _draw_implicit(self: BayesMF, own, imp, x, H, LG, g0, S, hyp_own, hyp_imp, gen):
+    "Draw `imp` given the other side, with `own` integrated out: perturb-then-solve by CG."
+    K = own.shape[1]
+    m_own, l_own = hyp_own
+    Gi = _inv_from_chol(LG)
+    E = torch.diag_embed(l_own.expand_as(own)) - l_own.unsqueeze(1) * Gi * l_own     # Λ - Λ G⁻¹ Λ
+    g = (g0 + S.noise(gen) @ x
+         + _bmv(H, torch.randn(own.shape, generator=gen, dtype=own.dtype) / l_own.sqrt()))
+    data = l_own * _bmv(Gi, g) - _bmv(E, m_own.expand_as(own))
+    m_imp, l_imp = hyp_imp
+    rhs = (S.NT @ data + l_imp * m_imp
+           + l_imp.sqrt() * torch.randn(imp.shape, generator=gen, dtype=imp.dtype))
+    B = ((S.N2T @ E.reshape(-1, K * K)).reshape(-1, K, K)
+         + torch.diag_embed(l_imp.expand_as(imp)))                 # block diagonal of A
+    Bi = _inv_from_chol(torch.linalg.cholesky(B))
+    return conjugate_gradients(lambda v: S.NT @ _bmv(E, S.N @ v) + l_imp * v, rhs, imp,
+                               lambda v: _bmv(Bi, v), self.cg_tol)
 
-    def _fit(self, x, y, n_users, n_items, progress, valid, log_every, user_features, item_features):
-        n_users, n_items = check_int(n_users, 'n_users', 1), check_int(n_items, 'n_items', 1)
-        self._check_x(x, n_users, n_items)
-        if not isinstance(y, torch.Tensor) or y.shape != (len(x),): raise ValueError(f'y must be a tensor of shape ({len(x)},), one rating per row of x')
-        if len(x) == 0: raise ValueError('x is empty: nothing to learn from')
-        if not torch.isfinite(y).all(): raise ValueError('y has NaN or infinite ratings; drop them')
-        _check_rating_values(y)                    # too few, all equal, or too large for the priors
-        if torch.unique(x[:, 0] * n_items + x[:, 1]).numel() != len(x): raise ValueError('x has repeated (user, item) pairs; average them first')
-        dt = torch.float64
-        u, i, r, n, K = x[:, 0].long(), x[:, 1].long(), y.to(dt), len(y), self.n_factors + 1
-        uf, itf = _check_features(user_features, n_users, 'user'), _check_features(item_features, n_items, 'item')
-        US, IS = RatingMatrices(u, i, r, n_users, n_items, self.implicit, uf), RatingMatrices(i, u, r, n_items, n_users, self.implicit, itf)
-        nY, nZ = US.n_implicit, IS.n_implicit                              # the first rows of Yv (Zv) are implicit vectors, the rest feature vectors
-        rn = lambda *s: torch.randn(*s, generator=gen, dtype=dt)
-        cnt_u, cnt_i = torch.bincount(u, minlength=n_users).to(dt), torch.bincount(i, minlength=n_items).to(dt)
-        kept_P, kept_Q, mus, bu, bi, taus, tau_u, kap_i, lams = [], [], [], 0, 0, [], 0, 0, {g: 0 for g in 'VYWZFG'}
-        self.cg_iterations, self.history = [], []
-        if valid is not None:
-            vx, vy = valid; self._check_x(vx, n_users, n_items, 'valid x'); vsum = torch.zeros(len(vx), dtype=dt)
-        start = time.perf_counter()
-        for chain in range(self.n_chains):      # independent chains (chain c seeded seed·n_chains + c); their samples are pooled
-            gen = torch.Generator().manual_seed((self.seed * self.n_chains + chain) % 2**63)
-            V, W = rn(n_users, K) * self.init_std, rn(n_items, K) * self.init_std          # own vectors; column 0 is the bias
-            V[:, 0], W[:, 0] = 0, 0
-            Yv, Zv = torch.zeros(US.n_extra, K, dtype=dt), torch.zeros(IS.n_extra, K, dtype=dt)     # implicit vectors y_j, z_v, then feature vectors
-            mu, tau, kap, beta = r.mean(), torch.ones(n_users, dtype=dt), torch.ones(n_items, dtype=dt), torch.tensor(1., dtype=dt)
-            US.reweight(tau[u] * kap[i]); IS.reweight(tau[u] * kap[i])
-            hyp = {g: (torch.zeros(K, dtype=dt), torch.ones(K, dtype=dt)) for g in 'VYWZFG'}
-            sweeps = range(self.burn_in + self.n_samples * self.thin)
-            for sweep in (progress_bar(sweeps) if progress else sweeps):
-                Q = W + IS.N @ Zv
-                V, Yv, it1 = self._side_step(V, Yv, Q, US, hyp['V'], _stacked_prior(hyp['Y'], hyp['F'], nY, US.n_extra), mu, gen)
-                P = V + US.N @ Yv
-                W, Zv, it2 = self._side_step(W, Zv, P, IS, hyp['W'], _stacked_prior(hyp['Z'], hyp['G'], nZ, IS.n_extra), mu, gen)
-                Q = W + IS.N @ Zv
-                self.cg_iterations.append((it1, it2))
-                # global mean, then noise precisions, from the training ratings' residuals
-                pred0 = P[u, 0] + Q[i, 0] + (P[u, 1:] * Q[i, 1:]).sum(1)
-                w = tau[u] * kap[i]
-                prec = 1e-2 + w.sum()
-                mu = (w * (r - pred0)).sum() / prec + rn(()) / prec.sqrt()
-                e2 = (r - mu - pred0) ** 2
-                sse = e2.sum()
-                if self.noise_shape is None: tau = gamma_draw(1. + n / 2, 1. + sse / 2, gen).expand(n_users).clone()
-                else:                                                   # τ_u ~ Gamma(a, β) with β learned, κ_i ~ Gamma(a, a) (mean 1)
-                    a_ = self.noise_shape
-                    tau = gamma_draw(a_ + cnt_u / 2, beta + torch.zeros(n_users, dtype=dt).index_add_(0, u, kap[i] * e2) / 2, gen)
-                    beta = gamma_draw(1. + n_users * a_, 1. + tau.sum(), gen)
-                    kap = gamma_draw(a_ + cnt_i / 2, a_ + torch.zeros(n_items, dtype=dt).index_add_(0, i, tau[u] * e2) / 2, gen)
-                w = tau[u] * kap[i]
-                US.reweight(w); IS.reweight(w)
-                for g, th in (('V', V), ('W', W), ('Y', Yv[:nY]), ('Z', Zv[:nZ]), ('F', Yv[nY:]), ('G', Zv[nZ:])):
-                    if len(th): hyp[g] = normal_gamma_draw(th, gen)
-                if sweep >= self.burn_in and (sweep - self.burn_in) % self.thin == 0:
-                    kept_P.append(P[:, 1:].float()); kept_Q.append(Q[:, 1:].float())   # float32 is plenty for an average
-                    mus.append(mu.item()); bu = bu + P[:, 0]; bi = bi + Q[:, 0]; taus.append(w.mean().item()); tau_u = tau_u + tau; kap_i = kap_i + kap
-                    for g in lams: lams[g] = lams[g] + hyp[g][1]
-                    if valid is not None:
-                        vu, vi = vx[:, 0], vx[:, 1]
-                        vsum += mu + P[vu, 0] + Q[vi, 0] + (P[vu, 1:] * Q[vi, 1:]).sum(1)
-                        if len(mus) % log_every == 0:
-                            pred = vsum / len(mus)
-                            if self.rating_range is not None: pred = pred.clamp(*self.rating_range)
-                            self.history.append(dict(samples=len(mus), chain=chain, sweep=sweep + 1, valid_rmse=((pred - vy.to(dt)) ** 2).mean().sqrt().item(),
-                                                     train_rmse=math.sqrt(sse.item() / n), noise_sd=1 / math.sqrt(w.mean().item()),
-                                                     seconds=time.perf_counter() - start))
-        self.fit_seconds = time.perf_counter() - start
-        S = len(mus)
-        self.mean, self.user_bias, self.item_bias = float(np.mean(mus)), bu / S, bi / S
-        self.user_factors, self.item_factors = torch.cat(kept_P, 1) / S, torch.cat(kept_Q, 1)
-        self.n_users, self.n_items = n_users, n_items
-        self.noise_precision = float(np.mean(taus))                    # posterior means: the ratings' average noise precision, ...
-        self.user_noise, self.item_noise = tau_u / S, kap_i / S         # ... τ_u, κ_i and the prior precisions
-        names = dict(V='user', Y='user implicit', W='item', Z='item implicit', F='user features', G='item features')
-        used = dict(V=1, W=1, Y=nY, Z=nZ, F=US.n_extra - nY, G=IS.n_extra - nZ)
-        self.prior_precision = {names[g]: (v / S).tolist() for g, v in lams.items() if used[g]}
-        return self
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-fit
+@patch
+def fit(self: BayesMF, x, y, n_users, n_items, progress=False, valid=None, log_every=10,
+        user_features=None, item_features=None) -> 'BayesMF':
+    """Sample the posterior given ratings `y` of `x`'s [user_idx, item_idx] rows; `valid=(x, y)`
+    records RMSE vs samples in `history`.
+    `user_features` (`item_features`): a float tensor, one row per user (item) index, e.g. from
+    `feature_matrix`."""
+    old = torch.get_num_threads()
+    # tiny batched ops: 1 thread is faster and steadier
+    if self.num_threads is not None: torch.set_num_threads(self.num_threads)
+    try:
+        return self._fit(x, y, n_users, n_items, progress, valid, log_every, user_features,
+                         item_features)
+    except torch.linalg.LinAlgError as e: raise _not_positive_definite(e, y) from e
+    finally: torch.set_num_threads(old)
 
-    def _fitted(self):
-        if not hasattr(self, 'user_factors'): raise RuntimeError('this BayesMF is not fitted: call fit(x, y, n_users, n_items) or BayesMF.from_state(state)')
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-chkd
+@patch
+def _check_data(self: BayesMF, x, y, n_users, n_items):
+    "Clear errors for training rows `x` and ratings `y` the sampler cannot learn from."
+    self._check_x(x, n_users, n_items)
+    if not isinstance(y, torch.Tensor) or y.shape != (len(x),):
+        raise ValueError(f'y must be a tensor of shape ({len(x)},), one rating per row of x')
+    if len(x) == 0: raise ValueError('x is empty: nothing to learn from')
+    if not torch.isfinite(y).all(): raise ValueError('y has NaN or infinite ratings; drop them')
+    _check_rating_values(y)                    # too few, all equal, or too large for the priors
+    if torch.unique(x[:, 0] * n_items + x[:, 1]).numel() != len(x):
+        raise ValueError('x has repeated (user, item) pairs; average them first')
 
-    def _clip(self, pred): return pred if self.rating_range is None else pred.clamp(*self.rating_range)
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-fit2
+@patch
+def _fit(self: BayesMF, x, y, n_users, n_items, progress, valid, log_every, user_features,
+         item_features):
+    n_users, n_items = check_int(n_users, 'n_users', 1), check_int(n_items, 'n_items', 1)
+    self._check_data(x, y, n_users, n_items)
+    dt = torch.float64
+    u, i, r = x[:, 0].long(), x[:, 1].long(), y.to(dt)
+    uf = _check_features(user_features, n_users, 'user')
+    itf = _check_features(item_features, n_items, 'item')
+    d = SimpleNamespace(u=u, i=i, r=r, n=len(y), K=self.n_factors + 1,
+                        n_users=n_users, n_items=n_items,
+                        US=RatingMatrices(u, i, r, n_users, n_items, self.implicit, uf),
+                        IS=RatingMatrices(i, u, r, n_items, n_users, self.implicit, itf),
+                        cnt_u=torch.bincount(u, minlength=n_users).to(dt),
+                        cnt_i=torch.bincount(i, minlength=n_items).to(dt))
+    kept = SimpleNamespace(P=[], Q=[], mus=[], bu=0, bi=0, taus=[], tau_u=0, kap_i=0,
+                           lams={g: 0 for g in 'VYWZFG'}, valid=None, log_every=log_every)
+    self.cg_iterations, self.history = [], []
+    if valid is not None:
+        vx, vy = valid; self._check_x(vx, n_users, n_items, 'valid x')
+        kept.valid = vx, vy, torch.zeros(len(vx), dtype=dt)    # rows, ratings, predictions' sum
+    kept.start = time.perf_counter()
+    for chain in range(self.n_chains): self._chain(chain, d, kept, progress)
+    self.fit_seconds = time.perf_counter() - kept.start
+    return self._summarise(d, kept)
 
-    def predict(self, x) -> torch.Tensor:
-        "Posterior-mean rating of each [user_idx, item_idx] row of `x` (clipped to `rating_range`)."
-        self._fitted(); self._check_x(x, self.n_users, self.n_items)
-        u, i = x[:, 0], x[:, 1]
-        return self._clip(self.mean + self.user_bias[u] + self.item_bias[i] + (self.user_factors[u] * self.item_factors[i]).sum(1).double())
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-chain
+@patch
+def _chain(self: BayesMF, chain, d, kept, progress):
+    "Chain `chain` (seeded seed·n_chains + chain); its samples are pooled with the other chains'."
+    gen = torch.Generator().manual_seed((self.seed * self.n_chains + chain) % 2**63)
+    dt, K, US, IS = d.r.dtype, d.K, d.US, d.IS
+    rn = lambda *s: torch.randn(*s, generator=gen, dtype=dt)
+    V, W = rn(d.n_users, K) * self.init_std, rn(d.n_items, K) * self.init_std   # column 0: bias
+    V[:, 0], W[:, 0] = 0, 0
+    # implicit vectors y_j, z_v, then feature vectors
+    Yv, Zv = torch.zeros(US.n_extra, K, dtype=dt), torch.zeros(IS.n_extra, K, dtype=dt)
+    mu, beta = d.r.mean(), torch.tensor(1., dtype=dt)
+    tau, kap = torch.ones(d.n_users, dtype=dt), torch.ones(d.n_items, dtype=dt)
+    US.reweight(tau[d.u] * kap[d.i]); IS.reweight(tau[d.u] * kap[d.i])
+    hyp = {g: (torch.zeros(K, dtype=dt), torch.ones(K, dtype=dt)) for g in 'VYWZFG'}
+    sweeps = range(self.burn_in + self.n_samples * self.thin)
+    for sweep in (progress_bar(sweeps) if progress else sweeps):
+        V, Yv, W, Zv, P, Q = self._vector_steps(V, Yv, W, Zv, mu, hyp, d, gen)
+        mu, tau, kap, beta, sse = self._noise_steps(P, Q, tau, kap, beta, d, gen)
+        w = tau[d.u] * kap[d.i]
+        US.reweight(w); IS.reweight(w)
+        self._prior_steps(hyp, V, Yv, W, Zv, d, gen)
+        if sweep >= self.burn_in and (sweep - self.burn_in) % self.thin == 0:
+            self._keep(kept, P, Q, mu, tau, kap, w, hyp)
+            if kept.valid is not None: self._log_valid(kept, P, Q, mu, w, sse, d.n, chain, sweep)
 
-    def scores(self, users, clip=True) -> torch.Tensor:
-        "(len(users), n_items) posterior-mean ratings for whole rows (one matrix product); `clip=False` keeps values beyond `rating_range`, to rank by."
-        self._fitted()
-        users = torch.as_tensor(users).long()
-        if users.ndim != 1 or (len(users) and (users.min() < 0 or users.max() >= self.n_users)):
-            raise ValueError(f'users must be a 1-d sequence of user indices in [0, {self.n_users})')
-        pred = self.mean + self.user_bias[users, None] + self.item_bias[None] + (self.user_factors[users] @ self.item_factors.T).double()
-        return self._clip(pred) if clip else pred
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-vec
+@patch
+def _vector_steps(self: BayesMF, V, Yv, W, Zv, mu, hyp, d, gen):
+    "Users given items, then items given users: the new vectors and both sides' sums P and Q."
+    US, IS = d.US, d.IS
+    Q = W + IS.N @ Zv
+    prior_Y = _stacked_prior(hyp['Y'], hyp['F'], US.n_implicit, US.n_extra)
+    V, Yv, it1 = self._side_step(V, Yv, Q, US, hyp['V'], prior_Y, mu, gen)
+    P = V + US.N @ Yv
+    prior_Z = _stacked_prior(hyp['Z'], hyp['G'], IS.n_implicit, IS.n_extra)
+    W, Zv, it2 = self._side_step(W, Zv, P, IS, hyp['W'], prior_Z, mu, gen)
+    Q = W + IS.N @ Zv
+    self.cg_iterations.append((it1, it2))
+    return V, Yv, W, Zv, P, Q
 
-    def item_vectors(self) -> torch.Tensor:
-        "Posterior-mean item factors q_i (n_items, n_factors), e.g. for cosine similarity."
-        self._fitted()
-        S = self.item_factors.shape[1] // self.n_factors
-        return self.item_factors.reshape(self.n_items, S, self.n_factors).mean(1)
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-noise
+@patch
+def _noise_steps(self: BayesMF, P, Q, tau, kap, beta, d, gen):
+    "Draw μ, then the noise precisions τ (and β, κ), given the vectors' sums P and Q."
+    u, i, r, dt = d.u, d.i, d.r, d.r.dtype
+    pred0 = P[u, 0] + Q[i, 0] + (P[u, 1:] * Q[i, 1:]).sum(1)
+    w = tau[u] * kap[i]
+    prec = 1e-2 + w.sum()
+    mu = (w * (r - pred0)).sum() / prec + torch.randn((), generator=gen, dtype=dt) / prec.sqrt()
+    e2 = (r - mu - pred0) ** 2
+    sse = e2.sum()
+    if self.noise_shape is None:
+        tau = gamma_draw(1. + d.n / 2, 1. + sse / 2, gen).expand(d.n_users).clone()
+    else:                           # τ_u ~ Gamma(a, β) with β learned, κ_i ~ Gamma(a, a) (mean 1)
+        a_ = self.noise_shape
+        tau = gamma_draw(a_ + d.cnt_u / 2,
+                         beta + torch.zeros(d.n_users, dtype=dt).index_add_(0, u, kap[i] * e2) / 2,
+                         gen)
+        beta = gamma_draw(1. + d.n_users * a_, 1. + tau.sum(), gen)
+        kap = gamma_draw(a_ + d.cnt_i / 2,
+                         a_ + torch.zeros(d.n_items, dtype=dt).index_add_(0, i, tau[u] * e2) / 2,
+                         gen)
+    return mu, tau, kap, beta, sse
 
-    def state(self) -> dict:
-        self._fitted()
-        return {'config': dict(self.config(), n_users=self.n_users, n_items=self.n_items, mean=self.mean),
-                'tensors': dict(user_bias=self.user_bias, item_bias=self.item_bias, user_factors=self.user_factors, item_factors=self.item_factors)}
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-prior
+@patch
+def _prior_steps(self: BayesMF, hyp, V, Yv, W, Zv, d, gen):
+    "Draw `hyp`, each group's prior (mean, precision) per coordinate, given its vectors."
+    nY, nZ = d.US.n_implicit, d.IS.n_implicit
+    for g, th in (('V', V), ('W', W), ('Y', Yv[:nY]), ('Z', Zv[:nZ]),
+                  ('F', Yv[nY:]), ('G', Zv[nZ:])):
+        if len(th): hyp[g] = normal_gamma_draw(th, gen)
 
-    @classmethod
-    def from_state(cls, state) -> 'BayesMF':
-        if not isinstance(state, dict) or 'config' not in state or 'tensors' not in state:
-            raise ValueError("state must be a dict with 'config' and 'tensors', as returned by BayesMF.state()")
-        cfg, t = dict(state['config']), state['tensors']
-        missing = [k for k in ('n_users', 'n_items', 'mean') if k not in cfg] + [k for k in ('user_bias', 'item_bias', 'user_factors', 'item_factors') if k not in t]
-        if missing: raise KeyError(f'state lacks {missing}: was it saved by BayesMF.state()?')
-        n_users, n_items, mean = cfg.pop('n_users'), cfg.pop('n_items'), cfg.pop('mean')
-        if cfg.get('rating_range') is not None: cfg['rating_range'] = tuple(cfg['rating_range'])
-        m = cls(**cfg)
-        d = t['user_factors'].shape[1] if t['user_factors'].ndim == 2 else -1
-        shapes = dict(user_bias=(n_users,), item_bias=(n_items,), user_factors=(n_users, d), item_factors=(n_items, d))
-        for k, s in shapes.items():
-            if tuple(t[k].shape) != s: raise ValueError(f'state tensor {k} has shape {tuple(t[k].shape)}, expected {s} (n_users={n_users}, n_items={n_items})')
-        if d <= 0 or d % m.n_factors: raise ValueError(f'user_factors has {d} columns, not a multiple of n_factors={m.n_factors}')
-        m.n_users, m.n_items, m.mean = n_users, n_items, float(mean)
-        m.user_bias, m.item_bias = t['user_bias'].to(torch.float64), t['item_bias'].to(torch.float64)
-        m.user_factors, m.item_factors = t['user_factors'].float(), t['item_factors'].float()
-        return m
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-keep
+@patch
+def _keep(self: BayesMF, kept, P, Q, mu, tau, kap, w, hyp):
+    kept.P.append(P[:, 1:].float()); kept.Q.append(Q[:, 1:].float())
+    kept.mus.append(mu.item()); kept.bu = kept.bu + P[:, 0]; kept.bi = kept.bi + Q[:, 0]
+    kept.taus.append(w.mean().item()); kept.tau_u = kept.tau_u + tau; kept.kap_i = kept.kap_i + kap
+    for g in kept.lams: kept.lams[g] = kept.lams[g] + hyp[g][1]
+
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-valid
+@patch
+def _log_valid(self: BayesMF, kept, P, Q, mu, w, sse, n, chain, sweep):
+    vx, vy, vsum = kept.valid
+    vu, vi = vx[:, 0], vx[:, 1]
+    vsum += mu + P[vu, 0] + Q[vi, 0] + (P[vu, 1:] * Q[vi, 1:]).sum(1)
+    if len(kept.mus) % kept.log_every == 0:
+        pred = vsum / len(kept.mus)
+        if self.rating_range is not None: pred = pred.clamp(*self.rating_range)
+        self.history.append(dict(samples=len(kept.mus), chain=chain, sweep=sweep + 1,
+                                 valid_rmse=((pred - vy.to(vsum.dtype)) ** 2).mean().sqrt().item(),
+                                 train_rmse=math.sqrt(sse.item() / n),
+                                 noise_sd=1 / math.sqrt(w.mean().item()),
+                                 seconds=time.perf_counter() - kept.start))
+
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-sum
+@patch
+def _summarise(self: BayesMF, d, kept):
+    S = len(kept.mus)
+    self.mean, self.user_bias, self.item_bias = float(np.mean(kept.mus)), kept.bu / S, kept.bi / S
+    self.user_factors, self.item_factors = torch.cat(kept.P, 1) / S, torch.cat(kept.Q, 1)
+    self.n_users, self.n_items = d.n_users, d.n_items
+    # posterior means: the ratings' average noise precision, τ_u, κ_i and the prior precisions
+    self.noise_precision = float(np.mean(kept.taus))
+    self.user_noise, self.item_noise = kept.tau_u / S, kept.kap_i / S
+    names = dict(V='user', Y='user implicit', W='item', Z='item implicit', F='user features',
+                 G='item features')
+    nY, nZ = d.US.n_implicit, d.IS.n_implicit
+    used = dict(V=1, W=1, Y=nY, Z=nZ, F=d.US.n_extra - nY, G=d.IS.n_extra - nZ)
+    self.prior_precision = {names[g]: (v / S).tolist() for g, v in kept.lams.items() if used[g]}
+    return self
+
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-fitted
+@patch
+def _fitted(self: BayesMF):
+    if not hasattr(self, 'user_factors'):
+        raise RuntimeError('this BayesMF is not fitted: call fit(x, y, n_users, n_items) or '
+                           'BayesMF.from_state(state)')
+
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-clip
+@patch
+def _clip(self: BayesMF, pred):
+    return pred if self.rating_range is None else pred.clamp(*self.rating_range)
+
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-pred
+@patch
+def predict(self: BayesMF, x) -> torch.Tensor:
+    "Posterior-mean rating of each [user_idx, item_idx] row of `x` (clipped to `rating_range`)."
+    self._fitted(); self._check_x(x, self.n_users, self.n_items)
+    u, i = x[:, 0], x[:, 1]
+    return self._clip(self.mean + self.user_bias[u] + self.item_bias[i]
+                      + (self.user_factors[u] * self.item_factors[i]).sum(1).double())
+
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-scores
+@patch
+def scores(self: BayesMF, users, clip=True) -> torch.Tensor:
+    """(len(users), n_items) posterior-mean ratings for whole rows (one matrix product);
+    `clip=False` keeps values beyond `rating_range`, to rank by."""
+    self._fitted()
+    users = torch.as_tensor(users).long()
+    if users.ndim != 1 or (len(users) and (users.min() < 0 or users.max() >= self.n_users)):
+        raise ValueError(f'users must be a 1-d sequence of user indices in [0, {self.n_users})')
+    pred = (self.mean + self.user_bias[users, None] + self.item_bias[None]
+            + (self.user_factors[users] @ self.item_factors.T).double())
+    return self._clip(pred) if clip else pred
+
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-iv
+@patch
+def item_vectors(self: BayesMF) -> torch.Tensor:
+    "Posterior-mean item factors q_i (n_items, n_factors), e.g. for cosine similarity."
+    self._fitted()
+    S = self.item_factors.shape[1] // self.n_factors
+    return self.item_factors.reshape(self.n_items, S, self.n_factors).mean(1)
+
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-state
+@patch
+def state(self: BayesMF) -> dict:
+    self._fitted()
+    return {'config': dict(self.config(), n_users=self.n_users, n_items=self.n_items,
+                           mean=self.mean),
+            'tensors': dict(user_bias=self.user_bias, item_bias=self.item_bias,
+                            user_factors=self.user_factors, item_factors=self.item_factors)}
+
+# %% ../nbs/beyond/13_bayes.ipynb #bmf-load
+@patch(cls_method=True)
+def from_state(cls: BayesMF, state) -> 'BayesMF':
+    if not isinstance(state, dict) or 'config' not in state or 'tensors' not in state:
+        raise ValueError("state must be a dict with 'config' and 'tensors', as returned by "
+                         'BayesMF.state()')
+    cfg, t = dict(state['config']), state['tensors']
+    missing = [k for k in ('n_users', 'n_items', 'mean') if k not in cfg] + [
+        k for k in ('user_bias', 'item_bias', 'user_factors', 'item_factors') if k not in t]
+    if missing: raise KeyError(f'state lacks {missing}: was it saved by BayesMF.state()?')
+    n_users, n_items, mean = cfg.pop('n_users'), cfg.pop('n_items'), cfg.pop('mean')
+    if cfg.get('rating_range') is not None: cfg['rating_range'] = tuple(cfg['rating_range'])
+    m = cls(**cfg)
+    d = t['user_factors'].shape[1] if t['user_factors'].ndim == 2 else -1
+    shapes = dict(user_bias=(n_users,), item_bias=(n_items,), user_factors=(n_users, d),
+                  item_factors=(n_items, d))
+    for k, s in shapes.items():
+        if tuple(t[k].shape) != s:
+            raise ValueError(f'state tensor {k} has shape {tuple(t[k].shape)}, expected {s} '
+                             f'(n_users={n_users}, n_items={n_items})')
+    if d <= 0 or d % m.n_factors:
+        raise ValueError(f'user_factors has {d} columns, not a multiple of n_factors={m.n_factors}')
+    m.n_users, m.n_items, m.mean = n_users, n_items, float(mean)
+    m.user_bias, m.item_bias = t['user_bias'].to(torch.float64), t['item_bias'].to(torch.float64)
+    m.user_factors, m.item_factors = t['user_factors'].float(), t['item_factors'].float()
+    return m
 
 # %% ../nbs/beyond/13_bayes.ipynb #bee8a90f
 class DotProductBiasImplicit(nn.Module):
-    "`DotProductBias` whose user vector also averages implicit item vectors: p_u = v_u + |N(u)|^-1/2 Σ_{j∈N(u)} y_j (SVD++), N(u) from `x_train`."
+    """`DotProductBias` whose user vector also averages implicit item vectors:
+    p_u = v_u + |N(u)|^-1/2 Σ_{j∈N(u)} y_j (SVD++), N(u) from `x_train`."""
     def __init__(self, n_users, n_items, x_train, n_factors=50, y_range=Y_RANGE):
         super().__init__()
-        self.user_factors, self.item_factors = Embedding(n_users, n_factors), Embedding(n_items, n_factors)
+        self.user_factors, self.item_factors = (Embedding(n_users, n_factors),
+                                                Embedding(n_items, n_factors))
         self.user_bias, self.item_bias = Embedding(n_users, 1), Embedding(n_items, 1)
         self.implicit_factors = Embedding(n_items, n_factors)                  # y_j
         users, items = x_train[:, 0], x_train[:, 1]
-        if len(users) and (users.max() >= n_users or items.max() >= n_items): raise ValueError('x_train has indices beyond n_users or n_items')
+        if len(users) and (users.max() >= n_users or items.max() >= n_items):
+            raise ValueError('x_train has indices beyond n_users or n_items')
         order = torch.argsort(users * n_items + items)
         counts = torch.bincount(users, minlength=n_users)
         self.register_buffer('rated_items', items[order])
         self.register_buffer('offsets', torch.cumsum(counts, 0) - counts)
         self.register_buffer('weights', (1 / counts.clamp_min(1).float().sqrt())[users[order]])
         self.y_range = y_range
-    def implicit_user_vectors(self) -> torch.Tensor:
-        "|N(u)|^-1/2 Σ_{j∈N(u)} y_j for every user (a weighted EmbeddingBag sum)."
-        return F.embedding_bag(self.rated_items, self.implicit_factors.weight, self.offsets, mode='sum', per_sample_weights=self.weights)
-    def forward(self, x):
-        users, movies = x[:, 0], x[:, 1]
-        p = self.user_factors(users) + self.implicit_user_vectors()[users]
-        res = (p * self.item_factors(movies)).sum(1) + self.user_bias(users)[:, 0] + self.item_bias(movies)[:, 0]
-        return res if self.y_range is None else sigmoid_range(res, *self.y_range)
+
+# %% ../nbs/beyond/13_bayes.ipynb #dpbi-imp
+@patch
+def implicit_user_vectors(self: DotProductBiasImplicit) -> torch.Tensor:
+    "|N(u)|^-1/2 Σ_{j∈N(u)} y_j for every user (a weighted EmbeddingBag sum)."
+    return F.embedding_bag(self.rated_items, self.implicit_factors.weight, self.offsets, mode='sum',
+                           per_sample_weights=self.weights)
+
+# %% ../nbs/beyond/13_bayes.ipynb #dpbi-fwd
+@patch
+def forward(self: DotProductBiasImplicit, x):
+    users, movies = x[:, 0], x[:, 1]
+    p = self.user_factors(users) + self.implicit_user_vectors()[users]
+    res = ((p * self.item_factors(movies)).sum(1) + self.user_bias(users)[:, 0]
+           + self.item_bias(movies)[:, 0])
+    return res if self.y_range is None else sigmoid_range(res, *self.y_range)
 
 # %% ../nbs/beyond/13_bayes.ipynb #side-ex0
 def ml100k_features(path=None) -> tuple:
