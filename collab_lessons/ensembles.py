@@ -11,7 +11,8 @@ from fastcore.basics import patch
 from .store import check_int, check_float
 from .trainer import fit, LEAN_RECIPE
 from .models import DotProductBias
-from .rankings import Ease, Rank, check_interactions, _check_users, _check_state, _check_shape
+from .rankings import (Ease, Rank, check_interactions, _check_users, _check_state,
+                                     _check_shape)
 
 # %% auto #0
 __all__ = ['bootstrap', 'Bag', 'als_half_step', 'IALS', 'UserEase', 'zscore_rows', 'blend', 'Blend']
