@@ -9,6 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from fastcore.basics import patch, patch_to
 from .trainer import AdamW, param_groups, fit, shuffled_batches
 
 # %% auto #0
@@ -16,123 +17,169 @@ __all__ = ['RowAdamW', 'NumbaFallbackWarning', 'FusedRowAdamW', 'world', 'distri
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e008
 def sparse_embeddings(model, sparse=True):
-    "Make every `nn.Embedding` of `model` produce sparse gradients (only the rows looked up); returns `model`."
+    """Make every `nn.Embedding` of `model` produce sparse gradients (only the rows looked up);
+    returns `model`."""
     for m in model.modules():
         if isinstance(m, nn.Embedding): m.sparse = sparse
     return model
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e011
 class RowAdamW(AdamW):
-    "`AdamW` that updates only the embedding rows a batch looks up (sparse gradients), applying the decay they missed when they are next read."
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01, embeddings=(), touch_wd=False):
+    """`AdamW` that updates only the embedding rows a batch looks up (sparse gradients),
+    applying the decay they missed when they are next read."""
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01,
+                 embeddings=(), touch_wd=False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
-        self.touch_wd, self.wd_scale = touch_wd, None if touch_wd else 1.   # touch_wd: wd × the smallest share of a table's rows the first batch touches
+        # touch_wd: wd × the smallest share of a table's rows the first batch touches
+        self.touch_wd, self.wd_scale = touch_wd, None if touch_wd else 1.
         mine = {id(p) for g in self.param_groups for p in g['params']}
-        for emb in embeddings:                       # bring the rows a forward pass reads up to date first
-            if id(emb.weight) in mine: emb.register_forward_pre_hook(lambda mod, args: self.catch_up(mod.weight, args[0]))
-
-    def _row_state(self, p, st):
-        "Add the row-wise bookkeeping to the state of a parameter with sparse gradients (dense parameters never get it)."
-        if 'last' not in st:
-            st.update(last_p=torch.zeros(len(p), dtype=torch.long),          # step up to which each row's weights are up to date
-                      last=torch.zeros(len(p), dtype=torch.long),            # ... and its m and v
-                      logs=torch.zeros(64, 3, dtype=torch.float64),          # cumulative log(1 - lr*wd), log(β1), log(β2) per step
-                      pos=torch.full((len(p),), -1, dtype=torch.long))       # scratch for finding distinct rows
-        return st
-
-    def _log_step(self, st, g):
-        "Record step `t`'s factors in `logs` (cumulative logs: a row's catch-up over any span is one subtraction and one exp); returns `logs`."
-        lr, (b1, b2), wd, t = g['lr'], g['betas'], g['weight_decay'] * self.wd_scale, st['step']
-        if lr * wd >= 1: raise ValueError(f'lr*wd = {lr * wd:g} must be < 1 (each step multiplies the weights by 1 - lr*wd)')
-        if t >= len(st['logs']): st['logs'] = torch.cat([st['logs'], torch.zeros_like(st['logs'])])
-        logs = st['logs']
-        logs[t] = logs[t - 1] + torch.tensor([math.log1p(-lr * wd), math.log(max(b1, 1e-300)), math.log(max(b2, 1e-300))], dtype=torch.float64)   # β = 0: a factor of 1e-300, 0 in float32
-        return logs
+        for emb in embeddings:  # bring the rows a forward pass reads up to date first
+            if id(emb.weight) in mine:
+                emb.register_forward_pre_hook(lambda mod, args: self.catch_up(mod.weight, args[0]))
 
     def step(self):
-        if self.wd_scale is None:                    # touch_wd, first step: the smallest share of an embedding table's rows this batch touches
-            shares = [p.grad._indices()[0].unique().numel() / len(p) for g in self.param_groups for p in g['params'] if p.grad is not None and p.grad.is_sparse]
+        # touch_wd, first step: the smallest share of an embedding table's rows this batch touches
+        if self.wd_scale is None:
+            shares = [p.grad._indices()[0].unique().numel() / len(p) for g in self.param_groups
+                      for p in g['params'] if p.grad is not None and p.grad.is_sparse]
             self.wd_scale = min(shares, default=1.)
         super().step()
 
-    @staticmethod
-    def _distinct(idx, pos):
-        "Distinct values of `idx` (without sorting), the mask of their representative entries, and each entry's representative."
-        ar = torch.arange(len(idx))
-        pos.index_copy_(0, idx, ar)                                         # for each row, the position of one of its lookups
-        rep = pos.index_select(0, idx)
-        first = rep == ar
-        rows = idx[first]
-        pos.index_fill_(0, rows, -1)
-        return rows, first, rep
+# %% ../nbs/beyond/14_scale.ipynb #5ca1e011-2
+@patch
+def _row_state(self: RowAdamW, p, st):
+    """Add the row-wise bookkeeping to the state of a parameter with sparse gradients (dense
+    parameters never get it)."""
+    if 'last' not in st:
+        st.update(
+            # step up to which each row's weights are up to date
+            last_p=torch.zeros(len(p), dtype=torch.long),
+            last=torch.zeros(len(p), dtype=torch.long),       # ... and its m and v
+            # cumulative log(1 - lr*wd), log(β1), log(β2) per step
+            logs=torch.zeros(64, 3, dtype=torch.float64),
+            pos=torch.full((len(p),), -1, dtype=torch.long))  # scratch for finding distinct rows
+    return st
 
-    @torch.no_grad()
-    def catch_up(self, p, idx):
-        "Apply to the weights of the rows in `idx` the decay of the steps since they were last updated."
-        st = self.state.get(p)
-        if st is None or 'last' not in st or st['step'] == 0 or not torch.is_tensor(idx): return
-        rows, _, _ = self._distinct(idx.flatten(), st['pos'])
-        f = (st['logs'][st['step'], 0] - st['logs'][:, 0].index_select(0, st['last_p'].index_select(0, rows))).exp_().to(p.dtype)
-        p.index_copy_(0, rows, p.index_select(0, rows).mul_(f.view((-1,) + (1,) * (p.dim() - 1))))
-        st['last_p'].index_fill_(0, rows, st['step'])
+# %% ../nbs/beyond/14_scale.ipynb #5ca1e011-4
+@patch
+def _log_step(self: RowAdamW, st, g):
+    """Record step `t`'s factors in `logs` (cumulative logs: a row's catch-up over any span is one
+    subtraction and one exp); returns `logs`."""
+    lr, (b1, b2), wd, t = g['lr'], g['betas'], g['weight_decay'] * self.wd_scale, st['step']
+    if lr * wd >= 1: raise ValueError(f'lr*wd = {lr * wd:g} must be < 1 '
+                                      '(each step multiplies the weights by 1 - lr*wd)')
+    if t >= len(st['logs']): st['logs'] = torch.cat([st['logs'], torch.zeros_like(st['logs'])])
+    logs = st['logs']
+    # β = 0: a factor of 1e-300, 0 in float32
+    logs[t] = logs[t - 1] + torch.tensor([math.log1p(-lr * wd), math.log(max(b1, 1e-300)),
+                                          math.log(max(b2, 1e-300))], dtype=torch.float64)
+    return logs
 
-    def update(self, p, grad, st, g):
-        if not grad.is_sparse: return super().update(p, grad, st, g)      # dense parameters: plain AdamW
-        lr, (b1, b2), eps, t = g['lr'], g['betas'], g['eps'], st['step']
-        idx, values = grad._indices()[0], grad._values()                    # one entry per lookup, repeated rows included
-        logs = self._log_step(self._row_state(p, st), g)
-        rows, first, rep = self._distinct(idx, st['pos'])
-        gr = torch.zeros(len(rows), *p.shape[1:], dtype=p.dtype).index_add_(0, (first.cumsum(0) - 1).index_select(0, rep), values)
-        fp = (logs[t, 0] - logs[:, 0].index_select(0, st['last_p'].index_select(0, rows))).exp_().to(p.dtype)   # this step's decay (and any missed)
-        fm = (logs[t, 1:] - logs[:, 1:].index_select(0, st['last'].index_select(0, rows))).exp_().to(p.dtype)   # missed β1s and β2s, and this step's
-        shape = (-1,) + (1,) * (p.dim() - 1)
-        pr, m, v = p.index_select(0, rows), st['exp_avg'].index_select(0, rows), st['exp_avg_sq'].index_select(0, rows)
-        pr.mul_(fp.view(shape))
-        m.mul_(fm[:, 0].view(shape)).add_(gr, alpha=1 - b1)
-        v.mul_(fm[:, 1].view(shape)).addcmul_(gr, gr, value=1 - b2)
-        pr.addcdiv_(m, (v.sqrt() / math.sqrt(1 - b2 ** t)).add_(eps), value=-lr / (1 - b1 ** t))
-        p.index_copy_(0, rows, pr); st['exp_avg'].index_copy_(0, rows, m); st['exp_avg_sq'].index_copy_(0, rows, v)
-        st['last'].index_fill_(0, rows, t); st['last_p'].index_fill_(0, rows, t)
+# %% ../nbs/beyond/14_scale.ipynb #5ca1e011-6
+@patch_to(RowAdamW, static_method=True)
+def _distinct(idx, pos):
+    """Distinct values of `idx` (without sorting), the mask of their representative entries,
+    and each entry's representative."""
+    ar = torch.arange(len(idx))
+    pos.index_copy_(0, idx, ar)  # for each row, the position of one of its lookups
+    rep = pos.index_select(0, idx)
+    first = rep == ar
+    rows = idx[first]
+    pos.index_fill_(0, rows, -1)
+    return rows, first, rep
 
-    @torch.no_grad()
-    def flush(self):
-        "Apply the decay every row has missed since it was last touched (`fit` calls this at the end of each epoch)."
-        for g in self.param_groups:
-            for p in g['params']:
-                st = self.state.get(p)
-                if st is None or 'last' not in st or st['step'] == 0: continue
-                logs, t, shape = st['logs'], st['step'], (-1,) + (1,) * (p.dim() - 1)
-                p.mul_((logs[t, 0] - logs[:, 0].index_select(0, st['last_p'])).exp().to(p.dtype).view(shape))
-                fm = (logs[t, 1:] - logs[:, 1:].index_select(0, st['last'])).exp().to(p.dtype)
-                st['exp_avg'].mul_(fm[:, 0].view(shape)); st['exp_avg_sq'].mul_(fm[:, 1].view(shape))
-                st['last'].fill_(t); st['last_p'].fill_(t)
+# %% ../nbs/beyond/14_scale.ipynb #5ca1e011-8
+@patch
+@torch.no_grad()
+def catch_up(self: RowAdamW, p, idx):
+    "Apply to the weights of the rows in `idx` the decay of the steps since they were last updated."
+    st = self.state.get(p)
+    if st is None or 'last' not in st or st['step'] == 0 or not torch.is_tensor(idx): return
+    rows, _, _ = self._distinct(idx.flatten(), st['pos'])
+    f = (st['logs'][st['step'], 0]
+         - st['logs'][:, 0].index_select(0, st['last_p'].index_select(0, rows))).exp_().to(p.dtype)
+    p.index_copy_(0, rows, p.index_select(0, rows).mul_(f.view((-1,) + (1,) * (p.dim() - 1))))
+    st['last_p'].index_fill_(0, rows, st['step'])
+
+# %% ../nbs/beyond/14_scale.ipynb #5ca1e011-10
+@patch
+def update(self: RowAdamW, p, grad, st, g):
+    # dense parameters: plain AdamW
+    if not grad.is_sparse: return super(RowAdamW, self).update(p, grad, st, g)
+    lr, (b1, b2), eps, t = g['lr'], g['betas'], g['eps'], st['step']
+    idx, values = grad._indices()[0], grad._values()  # one entry per lookup, repeated rows included
+    logs = self._log_step(self._row_state(p, st), g)
+    rows, first, rep = self._distinct(idx, st['pos'])
+    gr = torch.zeros(len(rows), *p.shape[1:], dtype=p.dtype).index_add_(
+        0, (first.cumsum(0) - 1).index_select(0, rep), values)
+    fp = (logs[t, 0]                                     # this step's decay (and any missed)
+          - logs[:, 0].index_select(0, st['last_p'].index_select(0, rows))).exp_().to(p.dtype)
+    fm = (logs[t, 1:]                                    # missed β1s and β2s, and this step's
+          - logs[:, 1:].index_select(0, st['last'].index_select(0, rows))).exp_().to(p.dtype)
+    shape = (-1,) + (1,) * (p.dim() - 1)
+    pr, m, v = (p.index_select(0, rows), st['exp_avg'].index_select(0, rows),
+                st['exp_avg_sq'].index_select(0, rows))
+    pr.mul_(fp.view(shape))
+    m.mul_(fm[:, 0].view(shape)).add_(gr, alpha=1 - b1)
+    v.mul_(fm[:, 1].view(shape)).addcmul_(gr, gr, value=1 - b2)
+    pr.addcdiv_(m, (v.sqrt() / math.sqrt(1 - b2 ** t)).add_(eps), value=-lr / (1 - b1 ** t))
+    p.index_copy_(0, rows, pr); st['exp_avg'].index_copy_(0, rows, m)
+    st['exp_avg_sq'].index_copy_(0, rows, v)
+    st['last'].index_fill_(0, rows, t); st['last_p'].index_fill_(0, rows, t)
+
+# %% ../nbs/beyond/14_scale.ipynb #5ca1e011-12
+@patch
+@torch.no_grad()
+def flush(self: RowAdamW):
+    """Apply the decay every row has missed since it was last touched (`fit` calls this at
+    the end of each epoch)."""
+    for g in self.param_groups:
+        for p in g['params']:
+            st = self.state.get(p)
+            if st is None or 'last' not in st or st['step'] == 0: continue
+            logs, t, shape = st['logs'], st['step'], (-1,) + (1,) * (p.dim() - 1)
+            p.mul_((logs[t, 0] - logs[:, 0].index_select(0, st['last_p'])).exp().to(p.dtype)
+                   .view(shape))
+            fm = (logs[t, 1:] - logs[:, 1:].index_select(0, st['last'])).exp().to(p.dtype)
+            st['exp_avg'].mul_(fm[:, 0].view(shape)); st['exp_avg_sq'].mul_(fm[:, 1].view(shape))
+            st['last'].fill_(t); st['last_p'].fill_(t)
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e013
 def rowwise_adamw(model, lr=1e-3, wd=0.01, betas=(0.9, 0.99), eps=1e-5) -> RowAdamW:
-    "An `opt_func` for `fit`: fastai's `Adam` groups as `adamw`, but embeddings get sparse gradients and row-wise updates (`RowAdamW`)."
+    """An `opt_func` for `fit`: fastai's `Adam` groups as `adamw`, but embeddings get
+    sparse gradients and row-wise updates (`RowAdamW`)."""
     embeddings = [m for m in sparse_embeddings(model).modules() if isinstance(m, nn.Embedding)]
-    return RowAdamW(param_groups(model, wd), lr=lr, betas=betas, eps=eps, weight_decay=wd, embeddings=embeddings)
+    return RowAdamW(param_groups(model, wd), lr=lr, betas=betas, eps=eps, weight_decay=wd,
+                    embeddings=embeddings)
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e014
-def synthetic_tensors(n_users, n_items, n_ratings, n_factors=5, seed=0, noise=0.1, mean=3.5, chunk=1 << 20) -> tuple:
-    "`(x, y)` like `encode`'s, straight from planted factors (as `synthetic_ratings`), built in chunks so 25M ratings fit in memory; pairs may repeat."
+def synthetic_tensors(n_users, n_items, n_ratings, n_factors=5, seed=0, noise=0.1, mean=3.5,
+                      chunk=1 << 20) -> tuple:
+    """`(x, y)` like `encode`'s, straight from planted factors (as `synthetic_ratings`), built in
+    chunks so 25M ratings fit in memory; pairs may repeat."""
     g = torch.Generator().manual_seed(seed)
-    uf, itf = torch.randn(n_users, n_factors, generator=g) / math.sqrt(n_factors), torch.randn(n_items, n_factors, generator=g) / math.sqrt(n_factors)
+    uf, itf = (torch.randn(n_users, n_factors, generator=g) / math.sqrt(n_factors),
+               torch.randn(n_items, n_factors, generator=g) / math.sqrt(n_factors))
     ub, ib = torch.randn(n_users, generator=g) * 0.3, torch.randn(n_items, generator=g) * 0.3
     x, y = torch.empty(n_ratings, 2, dtype=torch.long), torch.empty(n_ratings)
     for s in range(0, n_ratings, chunk):
         k = min(chunk, n_ratings - s)
         u, i = torch.randint(n_users, (k,), generator=g), torch.randint(n_items, (k,), generator=g)
         x[s:s + k, 0], x[s:s + k, 1] = u, i
-        y[s:s + k] = (mean + ub[u] + ib[i] + (uf[u] * itf[i]).sum(1) + noise * torch.randn(k, generator=g)).clamp_(1, 5)
+        y[s:s + k] = (mean + ub[u] + ib[i] + (uf[u] * itf[i]).sum(1)
+                      + noise * torch.randn(k, generator=g)).clamp_(1, 5)
     return x, y
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e100
 def prefetch(a, i, j):
-    "Ask the CPU to start loading `a[i, j]` (`a[i]` for a vector) into its cache, because a loop will read and write it soon; does nothing in Python (`compiled` makes it the LLVM instruction)."
+    """Ask the CPU to start loading `a[i, j]` (`a[i]` for a vector) into its cache, because a loop
+    will read and write it soon; does nothing in Python (`compiled` makes it the LLVM
+    instruction)."""
 
+# %% ../nbs/beyond/14_scale.ipynb #5ca1e100-2
 def _prefetch_intrinsic():
-    "`prefetch` for numba: `llvm.prefetch` of the address of `a[i, j]` (write, keep in all cache levels)."
+    """`prefetch` for numba: `llvm.prefetch` of the address of `a[i, j]` (write, keep in all cache
+    levels)."""
     from llvmlite import ir
     from numba import types
     from numba.core import cgutils
@@ -141,33 +188,45 @@ def _prefetch_intrinsic():
         def codegen(context, builder, sig, args):
             aryty = sig.args[0]
             ary = context.make_array(aryty)(context, builder, args[0])
-            idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], sig.args[1:])][:aryty.ndim]
-            ptr = builder.bitcast(cgutils.get_item_pointer(context, builder, aryty, ary, idx), ir.IntType(8).as_pointer())
-            fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [ptr.type] + [ir.IntType(32)] * 3), 'llvm.prefetch.p0')
+            idx = [context.cast(builder, v, t, types.intp)
+                   for v, t in zip(args[1:], sig.args[1:])][:aryty.ndim]
+            ptr = builder.bitcast(cgutils.get_item_pointer(context, builder, aryty, ary, idx),
+                                  ir.IntType(8).as_pointer())
+            fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(
+                ir.VoidType(), [ptr.type] + [ir.IntType(32)] * 3), 'llvm.prefetch.p0')
             builder.call(fn, [ptr] + [ir.Constant(ir.IntType(32), v) for v in (1, 3, 1)])
             return context.get_dummy_value()
         return types.void(a, i, j), codegen
     return intrinsic(prefetch)
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e102
-def adamw_rows(p, m, v, last, last_p, pos, logs, idx, values, t, lr, b1, b2, eps):
-    "`RowAdamW.update` of one table as loops over numpy arrays: sum each distinct row's gradient, catch up its `m`, `v` (and `p`), take step `t`."
-    n, d, ahead = len(idx), p.shape[1], 4
+def row_grads(pos, idx, values):
+    """The first pass of `adamw_rows`: the distinct rows of `idx` in order of first lookup, and
+    the sum of each one's gradient `values`; `pos[row]` is left at the row's slot."""
+    n, d, ahead = len(idx), values.shape[1], 4
     rows, slot, n_rows = np.empty(n, np.int64), np.empty(n, np.int64), 0
-    for k in range(n):                               # distinct rows in order of first lookup; pos[row] = its slot
+    for k in range(n):  # distinct rows in order of first lookup; pos[row] = its slot
         if k + 4 * ahead < n: prefetch(pos, idx[k + 4 * ahead], 0)
         r = idx[k]
         if pos[r] < 0:
             pos[r] = n_rows; rows[n_rows] = r; n_rows += 1
         slot[k] = pos[r]
     g = np.zeros((n_rows, d), np.float32)
-    for k in range(n):                               # the gradient of each distinct row (index_add_, in the same order)
+    for k in range(n):  # the gradient of each distinct row (index_add_, in the same order)
         s = slot[k]
         for j in range(d): g[s, j] += values[k, j]
+    return rows[:n_rows], g
+
+# %% ../nbs/beyond/14_scale.ipynb #5ca1e102-3
+def adamw_rows(p, m, v, last, last_p, pos, logs, idx, values, t, lr, b1, b2, eps):
+    """`RowAdamW.update` of one table as loops over numpy arrays: sum each distinct row's gradient,
+    catch up its `m`, `v` (and `p`), take step `t`."""
+    rows, g = row_grads(pos, idx, values)
+    n_rows, d, ahead = len(rows), p.shape[1], 4
     c1, c2 = np.float32(lr / (1 - b1 ** t)), np.float32(1 / math.sqrt(1 - b2 ** t))
     a1, a2, e = np.float32(1 - b1), np.float32(1 - b2), np.float32(eps)
-    for s in range(n_rows):                          # catch up and update each row once: one read and one write of p, m, v
-        if s + ahead < n_rows:                       # start loading a row a few iterations before it is needed
+    for s in range(n_rows):  # catch up and update each row once: one read and one write of p, m, v
+        if s + ahead < n_rows:   # start loading a row a few iterations before it is needed
             q = rows[s + ahead]
             prefetch(last, q, 0); prefetch(last_p, q, 0)
             for j in range(0, d, 16): prefetch(p, q, j); prefetch(m, q, j); prefetch(v, q, j)
@@ -186,7 +245,8 @@ def adamw_rows(p, m, v, last, last_p, pos, logs, idx, values, t, lr, b1, b2, eps
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e103
 def catch_up_rows(p, last_p, logs, idx, t):
-    "`RowAdamW.catch_up` as a loop: multiply each row of `idx` not yet brought to step `t` by the decay it missed (no distinct pass: `last_p` marks it done)."
+    """`RowAdamW.catch_up` as a loop: multiply each row of `idx` not yet brought to step `t` by the
+    decay it missed (no distinct pass: `last_p` marks it done)."""
     n, d, ahead = len(idx), p.shape[1], 8
     for k in range(n):
         if k + ahead < n:
@@ -253,7 +313,8 @@ def _row_kernels() -> tuple:
 _COMPILED = {}
 
 def compiled(f):
-    "`f` compiled by numba (`njit`, once per process), its `prefetch` calls made real; else `None`."
+    """`f` compiled by numba (`njit`, once per process), its `prefetch` calls made real and the
+    `row_grads` it calls compiled too; else `None`."""
     if _NO_NUMBA: return None                       # numba failed once in this process (and warned)
     if f not in _COMPILED:
         try:
@@ -261,6 +322,7 @@ def compiled(f):
             if numba.config.DISABLE_JIT:
                 raise RuntimeError("NUMBA_DISABLE_JIT=1 turns numba's compiler off")
             glb = {**f.__globals__, 'prefetch': _prefetch_intrinsic()}
+            if 'row_grads' in f.__code__.co_names: glb['row_grads'] = compiled(row_grads)
             g = types.FunctionType(f.__code__, glb, f.__name__, f.__defaults__, f.__closure__)
             _COMPILED[f] = numba.njit(g, nogil=True, error_model='numpy', fastmath=True)
         except Exception as e: _no_numba(e); return None     # not installed, broken or switched off
@@ -268,11 +330,15 @@ def compiled(f):
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e105
 class FusedRowAdamW(RowAdamW):
-    "`RowAdamW` whose catch-up and row updates run as compiled loops (`catch_up_rows`, `adamw_rows`, numba): the same numbers, one pass over the rows."
+    """`RowAdamW` whose catch-up and row updates run as compiled loops
+    (`catch_up_rows`, `adamw_rows`, numba): the same numbers, one pass over the rows."""
     @staticmethod
     def _check_rows(p, idx):
-        "The compiled loops do not check bounds: refuse row indices outside the table before they run."
-        if len(idx) and (idx.min() < 0 or idx.max() >= len(p)): raise IndexError(f'row index out of range [0, {len(p)}): got {idx.min().item()}..{idx.max().item()}')
+        """The compiled loops do not check bounds: refuse row indices outside the table before they
+        run."""
+        if len(idx) and (idx.min() < 0 or idx.max() >= len(p)):
+            raise IndexError(f'row index out of range [0, {len(p)}): '
+                             f'got {idx.min().item()}..{idx.max().item()}')
 
     @staticmethod
     def _kernels(p):
@@ -288,83 +354,114 @@ class FusedRowAdamW(RowAdamW):
         self._check_rows(p, idx)
         kernel(*_catch_up_args(p, st, idx))
 
-    def update(self, p, grad, st, g):
-        kernel = self._kernels(p)[1]
-        if not grad.is_sparse or kernel is None: return super().update(p, grad, st, g)
-        self._check_rows(p, grad._indices()[0])
-        logs = self._log_step(self._row_state(p, st), g)
-        kernel(*_update_args(p, st, logs, grad, g))
+# %% ../nbs/beyond/14_scale.ipynb #5ca1e105-2
+@patch
+def update(self: FusedRowAdamW, p, grad, st, g):
+    kernel = self._kernels(p)[1]
+    if not grad.is_sparse or kernel is None:
+        return super(FusedRowAdamW, self).update(p, grad, st, g)
+    self._check_rows(p, grad._indices()[0])
+    logs = self._log_step(self._row_state(p, st), g)
+    kernel(*_update_args(p, st, logs, grad, g))
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e106
-def fused_rowwise_adamw(model, lr=1e-3, wd=0.01, betas=(0.9, 0.99), eps=1e-5, touch_wd=False) -> RowAdamW:
+def fused_rowwise_adamw(model, lr=1e-3, wd=0.01, betas=(0.9, 0.99), eps=1e-5,
+                        touch_wd=False) -> RowAdamW:
     "`rowwise_adamw` with the compiled row updates (`FusedRowAdamW`); else plain `RowAdamW`."
     embeddings = [m for m in sparse_embeddings(model).modules() if isinstance(m, nn.Embedding)]
     cls = FusedRowAdamW if _row_kernels()[1] is not None else RowAdamW
-    return cls(param_groups(model, wd), lr=lr, betas=betas, eps=eps, weight_decay=wd, embeddings=embeddings, touch_wd=touch_wd)
+    return cls(param_groups(model, wd), lr=lr, betas=betas, eps=eps, weight_decay=wd,
+               embeddings=embeddings, touch_wd=touch_wd)
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e110
-def step_profile(model, x, y, opt_func, bs=8192, steps=40, warmup=5, lr=1e-2, wd=0.1, seed=0) -> dict:
-    "Milliseconds per step of `fit`'s loop with `opt_func` (constant `lr`), split: batch (gather x, y), forward, catch_up (the optimiser's pre-hook, if any), backward, update (`opt.step`)."
+def step_profile(model, x, y, opt_func, bs=8192, steps=40, warmup=5, lr=1e-2, wd=0.1,
+                 seed=0) -> dict:
+    """Milliseconds per step of `fit`'s loop with `opt_func` (constant `lr`), split: batch (gather
+    x, y), forward, catch_up (the optimiser's pre-hook, if any), backward, update (`opt.step`)."""
     import time
     opt, gen = opt_func(model, lr, wd), torch.Generator().manual_seed(seed)
     split = dict(batch=0., forward=0., catch_up=0., backward=0., update=0.)
-    if hasattr(opt, 'catch_up'):
-        inner = opt.catch_up
-        def timed(p, idx):
-            start = time.perf_counter(); inner(p, idx); split['catch_up'] += time.perf_counter() - start
-        opt.catch_up = timed                                          # the forward pre-hook calls self.catch_up
+    if hasattr(opt, 'catch_up'): time_catch_up(opt, split)
     batches = torch.randperm(len(x), generator=gen)[:(steps + warmup) * bs].split(bs)
-    if len(batches) < steps + warmup: raise ValueError(f'{len(x)} ratings give {len(batches)} batches of {bs}; need steps + warmup = {steps + warmup}')
+    if len(batches) < steps + warmup: raise ValueError(
+        f'{len(x)} ratings give {len(batches)} batches of {bs}; '
+        f'need steps + warmup = {steps + warmup}')
     for s, idx in enumerate(batches):
-        if s == warmup: split = {k: 0. for k in split}; start_all = time.perf_counter()
+        if s == warmup: split.update({k: 0. for k in split}); start_all = time.perf_counter()
         t0 = time.perf_counter(); xb, yb = x[idx], y[idx]
         t1 = time.perf_counter(); loss = F.mse_loss(model(xb), yb); loss.item()
         t2 = time.perf_counter(); opt.zero_grad(); loss.backward()
         t3 = time.perf_counter(); opt.step()
         t4 = time.perf_counter()
-        split['batch'] += t1 - t0; split['forward'] += t2 - t1; split['backward'] += t3 - t2; split['update'] += t4 - t3
+        split['batch'] += t1 - t0; split['forward'] += t2 - t1
+        split['backward'] += t3 - t2; split['update'] += t4 - t3
     split['forward'] -= split['catch_up']
     res = {k: 1e3 * v / steps for k, v in split.items()}
     res['total'] = 1e3 * (time.perf_counter() - start_all) / steps
     return res
 
+# %% ../nbs/beyond/14_scale.ipynb #5ca1e110-2
+def time_catch_up(opt, split):
+    """Make `opt.catch_up` (what the forward pre-hook calls) add the seconds it takes to
+    `split['catch_up']`."""
+    import time
+    inner = opt.catch_up
+    def timed(p, idx):
+        start = time.perf_counter(); inner(p, idx); split['catch_up'] += time.perf_counter() - start
+    opt.catch_up = timed
+
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e025
-ROWWISE_MIN_PARAMS = 4_000_000     # embedding parameters above which row-wise updates are cheaper (measured: scripts/scale_benchmark.py)
+ROWWISE_MIN_PARAMS = 4_000_000     # embedding parameters above which row-wise updates are cheaper
+                                   # (measured: scripts/scale_benchmark.py)
 
 def embedding_params(model) -> int:
     "Number of parameters in the `nn.Embedding` tables of `model`."
     return sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Embedding))
 
 def auto_adamw(model, lr=1e-3, wd=0.01, **kwargs):
-    "The product's `opt_func`: dense `adamw` for small tables (ML-100K: the accuracy baseline), `fused_rowwise_adamw` (compiled row-wise updates) above `ROWWISE_MIN_PARAMS` embedding parameters, with `wd` scaled by the smallest share of a table's rows a batch touches (`touch_wd`), so that `wd` keeps its dense-AdamW meaning."
+    """The product's `opt_func`: dense `adamw` for small tables (ML-100K: the accuracy baseline),
+    `fused_rowwise_adamw` (compiled row-wise updates) above `ROWWISE_MIN_PARAMS` embedding
+    parameters, with `wd` scaled by the smallest share of a table's rows a batch touches
+    (`touch_wd`), so that `wd` keeps its dense-AdamW meaning."""
     from collab_lessons.trainer import adamw
-    if embedding_params(model) > ROWWISE_MIN_PARAMS: return fused_rowwise_adamw(model, lr, wd, touch_wd=True, **kwargs)
+    if embedding_params(model) > ROWWISE_MIN_PARAMS:
+        return fused_rowwise_adamw(model, lr, wd, touch_wd=True, **kwargs)
     return adamw(sparse_embeddings(model, False), lr, wd, **kwargs)
 
 def row_adamw(model, lr, wd, betas=(0.9, 0.99), eps=1e-5, rows=True):
-    "`trainer.adamw(rows=...)`: `True` row-wise, `'fused'` compiled row-wise, `'auto'` as `auto_adamw`"
+    """`trainer.adamw(rows=...)`: `True` row-wise, `'fused'` compiled row-wise, `'auto'` as
+    `auto_adamw`"""
     if rows == 'auto': return auto_adamw(model, lr, wd, betas=betas, eps=eps)
     make = fused_rowwise_adamw if rows == 'fused' else rowwise_adamw
     return make(model, lr, wd, betas, eps)
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e028
-def epoch_seconds(n_ratings, opt_func, n_users=None, n_items=None, n_factors=50, bs=8192, seed=0, min_ratings=2_000_000, threads=1) -> dict:
-    "Seconds (wall and CPU) per epoch of `fit` with `opt_func` on `n_ratings` synthetic ratings; tables grow as in `scaling_benchmark` (10√n users, 2√n items) unless given. A two-step fit first pays one-off costs (numba compiles, first calls)."
+def epoch_seconds(n_ratings, opt_func, n_users=None, n_items=None, n_factors=50, bs=8192, seed=0,
+                  min_ratings=2_000_000, threads=1) -> dict:
+    """Seconds (wall and CPU) per epoch of `fit` with `opt_func` on `n_ratings` synthetic ratings;
+    tables grow as in `scaling_benchmark` (10√n users, 2√n items) unless given. A two-step fit
+    first pays one-off costs (numba compiles, first calls)."""
     import time
     from collab_lessons.models import DotProductBias
-    n_users, n_items = n_users or int(10 * math.sqrt(n_ratings)), n_items or int(2 * math.sqrt(n_ratings))
+    n_users, n_items = (n_users or int(10 * math.sqrt(n_ratings)),
+                        n_items or int(2 * math.sqrt(n_ratings)))
     x, y = synthetic_tensors(n_users, n_items, n_ratings, seed=seed)
-    fit(DotProductBias(n_users, n_items, n_factors), x[:2 * bs], y[:2 * bs], epochs=1, bs=bs, progress=False, opt_func=opt_func, threads=threads)
+    fit(DotProductBias(n_users, n_items, n_factors), x[:2 * bs], y[:2 * bs], epochs=1, bs=bs,
+        progress=False, opt_func=opt_func, threads=threads)
     torch.manual_seed(seed); model = DotProductBias(n_users, n_items, n_factors, y_range=(0.5, 5.5))
-    epochs = max(1, min_ratings // n_ratings)                    # small sizes: several epochs, so the timer sees enough work
+    # small sizes: several epochs, so the timer sees enough work
+    epochs = max(1, min_ratings // n_ratings)
     wall, cpu = time.perf_counter(), time.process_time()
-    fit(model, x, y, epochs=epochs, lr=1e-2, wd=0.1, bs=bs, seed=seed, progress=False, opt_func=opt_func, threads=threads)
+    fit(model, x, y, epochs=epochs, lr=1e-2, wd=0.1, bs=bs, seed=seed, progress=False,
+        opt_func=opt_func, threads=threads)
     return dict(ratings=n_ratings, users=n_users, items=n_items, epochs=epochs, threads=threads,
-                wall_per_epoch=(time.perf_counter() - wall) / epochs, cpu_per_epoch=(time.process_time() - cpu) / epochs)
+                wall_per_epoch=(time.perf_counter() - wall) / epochs,
+                cpu_per_epoch=(time.process_time() - cpu) / epochs)
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e031
 def world() -> tuple:
-    "`(rank, world_size)` of this process in `torch.distributed`'s group, `(0, 1)` when no group is initialised."
+    """`(rank, world_size)` of this process in `torch.distributed`'s group, `(0, 1)` when no
+    group is initialised."""
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
     return 0, 1
@@ -372,7 +469,8 @@ def world() -> tuple:
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e032
 @contextlib.contextmanager
 def distributed(backend='gloo'):
-    "Join the process group `torchrun` describes (env `WORLD_SIZE` > 1) for the block, yielding `(rank, world_size)`; `(0, 1)` otherwise."
+    """Join the process group `torchrun` describes (env `WORLD_SIZE` > 1) for the block, yielding
+    `(rank, world_size)`; `(0, 1)` otherwise."""
     import torch.distributed as dist
     mine = int(os.environ.get('WORLD_SIZE', '1')) > 1 and not dist.is_initialized()
     if mine: dist.init_process_group(backend)
@@ -382,7 +480,9 @@ def distributed(backend='gloo'):
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e035
 def shard(idx, rank, world_size, pad=False):
-    "This rank's share of `idx`: positions `rank, rank + world_size, ...` (`DistributedSampler`'s layout); `pad=True` first repeats the start of `idx` so every rank gets as many, as `DistributedSampler` does."
+    """This rank's share of `idx`: positions `rank, rank + world_size, ...` (`DistributedSampler`'s
+    layout); `pad=True` first repeats the start of `idx` so every rank gets as many, as
+    `DistributedSampler` does."""
     if pad and len(idx) % world_size:
         extra = world_size - len(idx) % world_size
         idx = torch.cat([idx, idx.repeat(math.ceil(extra / len(idx)))[:extra]])
@@ -390,7 +490,8 @@ def shard(idx, rank, world_size, pad=False):
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e038
 def _all_reduce_grads(model, weight):
-    "Sum over ranks of `weight` × each gradient (dense: all-reduce; sparse: all-gather the rows and values)."
+    """Sum over ranks of `weight` × each gradient (dense: all-reduce; sparse: all-gather the
+    rows and values)."""
     import torch.distributed as dist
     for p in model.parameters():
         if p.grad is None: continue
@@ -398,28 +499,34 @@ def _all_reduce_grads(model, weight):
             g = p.grad.coalesce() * weight
             parts = [None] * dist.get_world_size()
             dist.all_gather_object(parts, (g._indices(), g._values()))
-            p.grad = torch.sparse_coo_tensor(torch.cat([i for i, _ in parts], 1), torch.cat([v for _, v in parts]), p.shape, check_invariants=False)
+            p.grad = torch.sparse_coo_tensor(torch.cat([i for i, _ in parts], 1),
+                                             torch.cat([v for _, v in parts]), p.shape,
+                                             check_invariants=False)
         else:
             p.grad.mul_(weight); dist.all_reduce(p.grad)
 
+# %% ../nbs/beyond/14_scale.ipynb #5ca1e038-2
 def fit_distributed(model, x, y, x_valid=None, y_valid=None, **fit_kwargs) -> list:
-    "`trainer.fit` on every rank: each takes its shard of every global batch of `bs` rows and gradients are averaged (all-reduce), so all ranks train the single-process model."
+    """`trainer.fit` on every rank: each takes its shard of every global batch of `bs` rows and
+    gradients are averaged (all-reduce), so all ranks train the single-process model."""
     rank, world_size = world()
     if world_size == 1: return fit(model, x, y, x_valid, y_valid, **fit_kwargs)
     import torch.distributed as dist
-    for t in list(model.parameters()) + list(model.buffers()): dist.broadcast(t.data, 0)   # start from rank 0's weights
+    # start from rank 0's weights
+    for t in list(model.parameters()) + list(model.buffers()): dist.broadcast(t.data, 0)
     share = {}
     def batches(epoch, n, bs, generator):
         for idx in (fit_kwargs.get('batches') or shuffled_batches)(epoch, n, bs, generator):
-            share['w'] = len(shard(idx, rank, world_size)) / len(idx)       # this rank's share of the global batch's rows
+            # this rank's share of the global batch's rows
+            share['w'] = len(shard(idx, rank, world_size)) / len(idx)
             yield shard(idx, rank, world_size)
     def after_backward(m):
-        _all_reduce_grads(m, share['w'])                                     # sum of share × mean gradient = the global mean
+        _all_reduce_grads(m, share['w'])          # sum of share × mean gradient = the global mean
         if fit_kwargs.get('after_backward'): fit_kwargs['after_backward'](m)
     kwargs = {**fit_kwargs, 'batches': batches, 'after_backward': after_backward}
     if rank != 0: kwargs['progress'] = False
     history = fit(model, x, y, x_valid, y_valid, **kwargs)
     losses = torch.tensor([h['train_loss'] for h in history], dtype=torch.float64)
-    dist.all_reduce(losses)                                                  # each rank summed its shard's losses over n rows
+    dist.all_reduce(losses)                       # each rank summed its shard's losses over n rows
     for h, l in zip(history, losses.tolist()): h['train_loss'] = l
     return history

@@ -10,6 +10,7 @@ import course_stats  # noqa: E402
 
 LESSONS = course_stats.lessons()
 CORE = [p for p in LESSONS if p.parent.name == 'core']
+BEYOND = [p for p in LESSONS if p.parent.name == 'beyond']
 LIMITS = dict(minutes=35, longest_cell=25, longest_line=100, check_share=0.15)
 CORE_HOURS = 5
 
@@ -23,6 +24,14 @@ def test_tracks():
 def test_core_lesson_shape(nb):
     s = course_stats.stats(nb)
     over = {k: s[k] for k, limit in LIMITS.items() if s[k] > limit}
+    assert not over, f'{nb.stem} is over the limits {LIMITS}: {over}'
+
+
+@pytest.mark.parametrize('nb', BEYOND, ids=[p.stem for p in BEYOND])
+def test_beyond_lesson_code_fits_a_screen(nb):
+    "The longer lessons beyond the core may take more than one sitting, but their code reads like the core's."
+    s = course_stats.stats(nb)
+    over = {k: s[k] for k, limit in LIMITS.items() if k != 'minutes' and s[k] > limit}
     assert not over, f'{nb.stem} is over the limits {LIMITS}: {over}'
 
 
