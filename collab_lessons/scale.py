@@ -129,12 +129,11 @@ def update(self: RowAdamW, p, grad, st, g):
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e011-12
 @patch
-@torch.no_grad()
 def flush(self: RowAdamW):
     """Apply the decay every row has missed since it was last touched (`fit` calls this at
     the end of each epoch)."""
-    for g in self.param_groups:
-        for p in g['params']:
+    with torch.no_grad():
+        for p in (p for g in self.param_groups for p in g['params']):
             st = self.state.get(p)
             if st is None or 'last' not in st or st['step'] == 0: continue
             logs, t, shape = st['logs'], st['step'], (-1,) + (1,) * (p.dim() - 1)
@@ -143,6 +142,7 @@ def flush(self: RowAdamW):
             fm = (logs[t, 1:] - logs[:, 1:].index_select(0, st['last'])).exp().to(p.dtype)
             st['exp_avg'].mul_(fm[:, 0].view(shape)); st['exp_avg_sq'].mul_(fm[:, 1].view(shape))
             st['last'].fill_(t); st['last_p'].fill_(t)
+
 
 # %% ../nbs/beyond/14_scale.ipynb #5ca1e013
 def rowwise_adamw(model, lr=1e-3, wd=0.01, betas=(0.9, 0.99), eps=1e-5) -> RowAdamW:
