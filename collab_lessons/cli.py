@@ -110,6 +110,10 @@ def _cli_message(e) -> str:
     msg = re.sub(r'\b(user|item|rating|titles|valid)=(\.\.\.)?', lambda m: _FLAGS[m[1]] + (' NAME' if m[2] else ' '), msg)
     flags = dict(n_factors='--factors', epochs='--epochs', lr='--lr', wd='--wd', bs='--bs')
     msg = re.sub(r'takes no ([\w, ]+);', lambda m: 'takes no ' + ', '.join(flags.get(k, k) for k in m[1].split(', ')) + ';', msg)
+    def taken(m):                                   # the model's hyper-parameters that are flags here
+        given = [flags[k] for k in m[1].split(', ') if k in flags]
+        return f'of {", ".join(flags.values())} it takes ' + (f'only {" and ".join(given)}' if given else 'none')
+    msg = re.sub(r'its hyper-parameters are ([\w, ]+)$', taken, msg)
     msg = re.sub(r'\b(user|item)_features\b', r'--\1-features', msg).replace('ids in its index', 'ids in its first column')
     return re.sub(r'\bn_factors\b', '--factors', msg).replace('--valid-pct  ', '--valid-pct ')
 

@@ -358,3 +358,12 @@ def test_cli_strips_spaces_around_names_and_ids(tmp_path):
 
 def test_true_is_not_an_id(models):
     with pytest.raises(TypeError, match='must be an id'): models['dot'][0].recommend(True)
+
+
+def test_cli_names_the_flags_a_model_takes(ratings, tmp_path):
+    "A model that refuses a training flag is told in flags, never in Python's parameter names."
+    f = tmp_path/'r.csv'; ratings.to_csv(f, index=False)
+    err = run(f, '--model', 'ease', '--epochs', '2', '--out', tmp_path/'x')[2]
+    assert 'takes no --epochs; of --factors, --epochs, --lr, --wd, --bs it takes none' in err, err
+    err = run(f, '--model', 'bayes', '--lr', '0.1', '--out', tmp_path/'x')[2]
+    assert 'it takes only --factors' in err and 'n_samples' not in err, err
