@@ -115,6 +115,7 @@ def _cli_message(e) -> str:
         return f'of {", ".join(flags.values())} it takes ' + (f'only {" and ".join(given)}' if given else 'none')
     msg = re.sub(r'its hyper-parameters are ([\w, ]+)$', taken, msg)
     msg = re.sub(r'\b(user|item)_features\b', r'--\1-features', msg).replace('ids in its index', 'ids in its first column')
+    msg = msg.replace(' (pd.cut) to one-hot encode it', ' (a column that is not all numbers is one-hot encoded)')
     return re.sub(r'\bn_factors\b', '--factors', msg).replace('--valid-pct  ', '--valid-pct ')
 
 # %% ../nbs/appendix/24_cli.ipynb #cli-complain
@@ -198,6 +199,7 @@ def _read_features(path, sep, who) -> pd.DataFrame:
         raise ValueError(f'--{who}-features {f} has one column; expected the {who} id, then at least one feature '
                          f'(is --sep {sep!r} its separator?)')
     df = df.set_index(df.columns[0]).apply(lambda c: c.str.strip())
+    df.index = df.index.str.strip()                                      # ' 10' and '10' are one id
     return df.apply(lambda c: pd.to_numeric(c) if c.map(_is_number).all() else c.replace('', np.nan))
 
 
