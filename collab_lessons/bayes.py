@@ -19,9 +19,6 @@ from .data import check_int, check_float, load_users, load_movies
 from .store import GENRES
 from .cold_start import AGE_BINS
 
-warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')
-warnings.filterwarnings('ignore', message='Sparse invariant checks')
-
 # %% auto #0
 __all__ = ['gaussian_posterior', 'gaussian_draw', 'conjugate_gradients', 'RatingMatrices', 'BayesMF', 'DotProductBiasImplicit',
            'ml100k_features', 'feature_matrix']

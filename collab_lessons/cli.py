@@ -118,6 +118,17 @@ def _cli_message(e) -> str:
     msg = msg.replace(' (pd.cut) to one-hot encode it', ' (a column that is not all numbers is one-hot encoded)')
     return re.sub(r'\bn_factors\b', '--factors', msg).replace('--valid-pct  ', '--valid-pct ')
 
+# %% ../nbs/appendix/24_cli.ipynb #csv-table
+def _read_table(f, sep, name, expected, **kw) -> pd.DataFrame:
+    """CSV `f` as strings (so '007' stays '007'), `sep` taken literally (not as a regex); an empty or unreadable file
+    is a one-line error that starts with `name` and says what was `expected`."""
+    literal = dict(sep=sep) if len(sep) == 1 else dict(sep=re.escape(sep), engine='python')
+    try: return pd.read_csv(f, dtype=str, keep_default_na=False, **literal, **kw)
+    except pd.errors.EmptyDataError: raise ValueError(f'{name} is empty: {expected}') from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise ValueError(f'{name} is not a readable CSV: {str(e).strip()}') from None
+
+
 # %% ../nbs/appendix/24_cli.ipynb #cli-complain
 def _complain(e, rank=0, what='error'):
     """Print `collab-recommend: error (rank N): ...` on stderr in a single write, so that the lines of processes sharing
@@ -133,10 +144,7 @@ def _read_csv(args) -> tuple:
     f = Path(args.csv)
     if f.is_dir(): raise IsADirectoryError(f'{f} is a directory, not a ratings CSV; pass the CSV file inside it')
     if not f.is_file(): raise FileNotFoundError(f'{f}: no such file')
-    literal = dict(sep=args.sep) if len(args.sep) == 1 else dict(sep=re.escape(args.sep), engine='python')  # not a regex
-    try: df = pd.read_csv(f, dtype=str, keep_default_na=False, header=None if args.no_header else 'infer', **literal)
-    except pd.errors.EmptyDataError: raise ValueError(f'{f} is empty: expected one row per rating') from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as e: raise ValueError(f'{f} is not a readable CSV: {str(e).strip()}') from None
+    df = _read_table(f, args.sep, str(f), 'expected one row per rating', header=None if args.no_header else 'infer')
     df.columns = [str(i + 1) for i in range(df.shape[1])] if args.no_header else df.columns.str.strip()
     cols, flags = list(df.columns), _columns(args, list(df.columns))
     missing = [(flag, c) for flag, c in flags.items() if c is not None and c not in cols]
@@ -189,12 +197,7 @@ def _read_features(path, sep, who) -> pd.DataFrame:
     strings like the ratings'), with columns of numbers made numbers; `Recommender.fit` checks the rest."""
     f = Path(path)
     if not f.is_file(): raise FileNotFoundError(f'--{who}-features {f}: no such file')
-    literal = dict(sep=sep) if len(sep) == 1 else dict(sep=re.escape(sep), engine='python')
-    try: df = pd.read_csv(f, dtype=str, keep_default_na=False, **literal)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f'--{who}-features {f} is empty: expected a header and one row per {who}') from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise ValueError(f'--{who}-features {f} is not a readable CSV: {str(e).strip()}') from None
+    df = _read_table(f, sep, f'--{who}-features {f}', f'expected a header and one row per {who}')
     if df.shape[1] < 2:
         raise ValueError(f'--{who}-features {f} has one column; expected the {who} id, then at least one feature '
                          f'(is --sep {sep!r} its separator?)')
